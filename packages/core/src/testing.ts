@@ -1,0 +1,118 @@
+// Helpers that tests of every @ofq package share: golden-vector loading, closeness checks, leak
+// checks and backend switching. Node only; kept out of the main entry.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
+
+export interface GoldenTensor {
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool';
+  data: number[];
+}
+
+/** Folder of the reference golden vectors: $OFQ_GOLDEN_DIR, else the nearest `golden/` above cwd. */
+export function goldenDir(): string {
+  if (process.env.OFQ_GOLDEN_DIR) return process.env.OFQ_GOLDEN_DIR;
+  let dir = process.cwd();
+  for (;;) {
+    const candidate = path.join(dir, 'golden');
+    if (fs.existsSync(path.join(candidate, 'README.md'))) return candidate;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('golden vectors not found: set OFQ_GOLDEN_DIR or run from the repository');
+    dir = up;
+  }
+}
+
+const goldenCache = new Map<string, unknown>();
+/** Parsed JSON golden file (cached per process). */
+export function loadGolden<T = any>(file: string): T {
+  if (!goldenCache.has(file)) goldenCache.set(file, JSON.parse(fs.readFileSync(path.join(goldenDir(), file), 'utf8')));
+  return goldenCache.get(file) as T;
+}
+
+/** Raw bytes of a golden file. */
+export function loadGoldenBytes(file: string): Uint8Array {
+  return new Uint8Array(fs.readFileSync(path.join(goldenDir(), file)));
+}
+
+/** A golden tensor as a tfjs tensor (bool becomes bool, floats are float32). */
+export function gt(t: GoldenTensor): Tensor {
+  return tf.tensor(t.data, t.shape, t.dtype === 'bool' ? 'bool' : t.dtype);
+}
+
+export interface CloseOptions {
+  rtol?: number;
+  atol?: number;
+}
+
+/**
+ * Throws with the worst element when `actual` and `expected` differ by more than
+ * `atol + rtol·|expected|` anywhere (NaN never matches a number). Returns the max abs error.
+ */
+export function assertClose(
+  actual: Tensor | ArrayLike<number>,
+  expected: Tensor | GoldenTensor | ArrayLike<number>,
+  { rtol = 1e-5, atol = 1e-6 }: CloseOptions = {},
+  label = 'tensor',
+): number {
+  const a = 'dataSync' in (actual as object) ? (actual as Tensor).dataSync() : (actual as ArrayLike<number>);
+  const e =
+    'dataSync' in (expected as object)
+      ? (expected as Tensor).dataSync()
+      : 'data' in (expected as object) && !ArrayBuffer.isView(expected)
+        ? (expected as GoldenTensor).data
+        : (expected as ArrayLike<number>);
+  if ('shape' in (actual as object) && 'shape' in (expected as object)) {
+    const sa = (actual as Tensor).shape.join(',');
+    const se = (expected as GoldenTensor).shape.join(',');
+    if (sa !== se) throw new Error(`${label}: shape [${sa}] != expected [${se}]`);
+  }
+  if (a.length !== e.length) throw new Error(`${label}: ${a.length} values, expected ${e.length}`);
+  let worst = -1;
+  let worstExcess = 0;
+  let maxErr = 0;
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i] - e[i]);
+    const tol = atol + rtol * Math.abs(e[i]);
+    if (!(err <= tol) && (worst < 0 || err - tol > worstExcess)) {
+      worst = i;
+      worstExcess = err - tol;
+    }
+    if (err > maxErr) maxErr = err;
+  }
+  if (worst >= 0) {
+    throw new Error(
+      `${label}: element ${worst} is ${a[worst]}, expected ${e[worst]} (|diff| ${Math.abs(a[worst] - e[worst])}, rtol ${rtol}, atol ${atol})`,
+    );
+  }
+  return maxErr;
+}
+
+/** Runs `fn` and throws if it changed the number of live tensors. Returns fn's result. */
+export function expectNoLeaks<T>(fn: () => T, label = 'operation'): T {
+  const before = tf.memory().numTensors;
+  const out = fn();
+  const after = tf.memory().numTensors;
+  if (after !== before) throw new Error(`${label} leaked ${after - before} tensor(s) (${before} → ${after})`);
+  return out;
+}
+
+/** Backends every numeric test runs on. `OFQ_TEST_BACKENDS=cpu` narrows it. */
+export const TEST_BACKENDS: string[] = (process.env.OFQ_TEST_BACKENDS ?? 'cpu,wasm').split(',').filter(Boolean);
+
+/** Loads (once) and activates a backend by name for a test file. */
+export async function useBackend(name: string): Promise<void> {
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`could not activate backend ${name}`);
+  await tf.ready();
+}
+
+/** Tolerance suited to a backend's float32 arithmetic (wasm's XNNPACK reorders sums). */
+export function tolFor(backend: string, base: CloseOptions = {}): CloseOptions {
+  const rtol = base.rtol ?? 1e-5;
+  const atol = base.atol ?? 1e-6;
+  return backend === 'wasm' ? { rtol: rtol * 4, atol: atol * 4 } : { rtol, atol };
+}
