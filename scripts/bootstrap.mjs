@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Makes a fresh machine with only Node 20 and npm ready: pins pnpm, installs the workspace from the
+// lockfile (only when it changed), and, when allowed, the Debian Chromium the report's browser test uses.
+// Idempotent and quick when everything is already there.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PNPM_VERSION = '12.4.2';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const log = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 20) {
+  log(`Node ${process.versions.node} is too old: @ofq needs Node 20 or newer.`);
+  process.exit(1);
+}
+
+function pnpmVersion(bin) {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function ensurePnpm() {
+  if (pnpmVersion('pnpm') === PNPM_VERSION) return 'pnpm';
+  const local = path.join(root, '.tmp', 'pnpm', 'node_modules', '.bin', 'pnpm');
+  if (fs.existsSync(local) && pnpmVersion(local) === PNPM_VERSION) return local;
+  log(`installing pnpm@${PNPM_VERSION} (corepack's signature check fails on some mirrors, so npm installs it)`);
+  const global = spawnSync('npm', ['install', '-g', `pnpm@${PNPM_VERSION}`], { stdio: 'inherit' });
+  if (global.status === 0 && pnpmVersion('pnpm') === PNPM_VERSION) return 'pnpm';
+  log('global install not possible here; installing pnpm into .tmp/pnpm instead');
+  execFileSync('npm', ['install', '--prefix', path.join(root, '.tmp', 'pnpm'), `pnpm@${PNPM_VERSION}`], { stdio: 'inherit' });
+  return local;
+}
+
+function ensureDependencies(pnpm) {
+  const lock = fs.readFileSync(path.join(root, 'pnpm-lock.yaml'));
+  const manifests = [lock];
+  const stamp = path.join(root, 'node_modules', '.ofq-bootstrap');
+  const digest = createHash('sha256').update(Buffer.concat(manifests)).digest('hex');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === digest) return;
+  log('installing workspace dependencies (pnpm install --frozen-lockfile)');
+  execFileSync(pnpm, ['install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' });
+  fs.writeFileSync(stamp, digest);
+}
+
+function ensureChromium() {
+  if (process.env.OFQ_SKIP_CHROMIUM || fs.existsSync('/usr/bin/chromium')) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
+  if (!isRoot || !hasApt) {
+    log('Debian chromium is missing and cannot be installed from here (needs root + apt-get):');
+    log('  sudo apt-get install -y chromium   # the report browser test needs /usr/bin/chromium');
+    return;
+  }
+  log('installing Debian chromium for the report browser test (apt-get)');
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+const args = process.argv.slice(2);
+const pnpm = ensurePnpm();
+ensureDependencies(pnpm);
+if (args.includes('--with-browser')) ensureChromium();
+const runIdx = args.indexOf('--run');
+if (runIdx >= 0) {
+  const rest = args.slice(runIdx + 1);
+  const r = spawnSync(pnpm, ['run', ...rest], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
