@@ -1,1 +1,1 @@
-export {};
+export { TrackOscillation, type TrackOscillationOptions, type TrackOscillationCallOptions } from './track-oscillation.js';
