@@ -1,1 +1,4 @@
-export {};
+export { statsScale, statsPreRound, statsLevels, STATSQ_MIN_SCALE, STATSQ_CLIP_HIGH, type StatsQOptions } from './statsScale.js';
+export { statsQuantize } from './statsQuantize.js';
+export { statsCodes } from './statsCodes.js';
+export { StatsQuantizer } from './StatsQuantizer.js';
