@@ -1,1 +1,1 @@
-export {};
+export { confidenceMask, maskFromPreRound, assertBoundaryRange, type ConfidenceMaskOptions, type ThresholdRange } from './confidence-mask.js';
