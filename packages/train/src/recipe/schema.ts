@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/** Schedule + optimizer settings shared by every training stage (spec §7.2 / §7.3). */
+const stageFields = {
+  /** Cosine length (t_initial); the stage runs epochs + cooldownEpochs. */
+  epochs: z.number().int().min(0),
+  cooldownEpochs: z.number().int().min(0).default(0),
+  /** Micro-batch per step on this device. */
+  batchSize: z.number().int().positive(),
+  /** Target global batch; gradients are accumulated over globalBatch/batchSize micro-batches. */
+  globalBatch: z.number().int().positive().optional(),
+  lr: z.number().positive(),
+  warmupLr: z.number().nonnegative().default(1e-6),
+  warmupEpochs: z.number().int().min(0).default(0),
+  minLr: z.number().nonnegative().default(1e-5),
+  weightDecay: z.number().nonnegative().default(0.05),
+  /** Per-step LR (fractional epoch) instead of the reference's per-epoch LR. */
+  perStepLr: z.boolean().default(false),
+  /** Budget cap: at most this many optimizer steps per epoch (0 = the whole epoch). */
+  maxStepsPerEpoch: z.number().int().min(0).default(0),
+};
+
+const augmentation = z
+  .object({
+    mixup: z.number().min(0).default(0),
+    cutmix: z.number().min(0).default(0),
+    mixupProb: z.number().min(0).max(1).default(1),
+    mixupSwitchProb: z.number().min(0).max(1).default(0.5),
+    mixupMode: z.enum(['batch', 'pair', 'elem']).default('batch'),
+    labelSmoothing: z.number().min(0).max(1).default(0),
+    repeatedAug: z.number().int().min(0).default(0),
+    randAugment: z.string().nullable().default(null),
+    randomErasing: z.number().min(0).max(1).default(0),
+    randomErasingMode: z.enum(['const', 'rand', 'pixel']).default('pixel'),
+    randomErasingCount: z.number().int().min(0).default(1),
+    hflip: z.number().min(0).max(1).default(0),
+    dropRate: z.number().min(0).max(1).default(0),
+    dropPath: z.number().min(0).max(1).default(0),
+  })
+  .strict()
+  .default({} as never);
+
+export const RecipeSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    seed: z.number().int().default(42),
+    data: z
+      .object({
+        dataset: z.enum(['mnist', 'fashion-mnist', 'idx', 'imagenet']),
+        /** Directory of the data (IDX files or an ImageNet train/val folder). MNIST defaults to the embedded copy. */
+        dir: z.string().nullable().default(null),
+        /** Use only the first n training images (0 = all): a time budget knob. */
+        trainSubset: z.number().int().min(0).default(0),
+        /**
+         * Held-out validation images taken from the training set for model selection.
+         * 0 = select on the test split, as the reference does on ImageNet-val.
+         */
+        valSize: z.number().int().min(0),
+        /** Evaluate on the first n test images (0 = all). */
+        testSubset: z.number().int().min(0).default(0),
+        /** ImageNet preprocessing: eval resize of the shorter side before the centre crop. */
+        evalResize: z.number().int().positive().optional(),
+        mean: z.array(z.number()).optional(),
+        std: z.array(z.number()).optional(),
+      })
+      .strict(),
+    model: z
+      .object({
+        preset: z.enum(['deit-tiny', 'deit-small', 'deit-base']).optional(),
+        imgSize: z.number().int().positive(),
+        patchSize: z.number().int().positive(),
+        inChans: z.number().int().positive(),
+        embedDim: z.number().int().positive(),
+        depth: z.number().int().positive(),
+        numHeads: z.number().int().positive(),
+        mlpRatio: z.number().positive().default(4),
+        numClasses: z.number().int().positive(),
+        distilled: z.boolean().default(true),
+      })
+      .strict()
+      .refine((m) => m.imgSize % m.patchSize === 0, { message: 'imgSize must be a multiple of patchSize', path: ['patchSize'] })
+      .refine((m) => m.embedDim % m.numHeads === 0, { message: 'embedDim must be a multiple of numHeads', path: ['numHeads'] }),
+    quant: z
+      .object({
+        weightBits: z.number().int().min(2).max(8),
+        actBits: z.number().int().min(2).max(8),
+        qkr: z.boolean().default(true),
+        method: z.enum(['ofq', 'lsq']).default('ofq'),
+        referenceInit: z.boolean().default(false),
+        gradScaleBatch: z.number().int().positive().optional(),
+        /** Images used by the LSQ activation-step initialisation pass. */
+        initBatch: z.number().int().positive().default(64),
+      })
+      .strict(),
+    teacher: z
+      .object({
+        /** FP weights (safetensors). When null the teacher is trained here with `train`. */
+        weights: z.string().nullable().default(null),
+        naming: z.enum(['timm', 'ofq-reference']).default('timm'),
+        train: z.object(stageFields).strict().optional(),
+      })
+      .strict()
+      .refine((t) => t.weights !== null || t.train !== undefined, {
+        message: 'set teacher.weights (an FP safetensors file) or teacher.train (train the FP teacher here)',
+        path: ['weights'],
+      }),
+    stage1: z.object({ ...stageFields, augmentation }).strict(),
+    stage2: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** CGA epochs (the reference's freeze_for_n_epochs = 30). */
+        epochs: z.number().int().min(0),
+        /** Constant LR (= stage-1 minLr in the reference, 1e-5). */
+        lr: z.number().positive(),
+        boundaryRange: z.number().positive().max(0.5).default(0.005),
+        includeQK: z.boolean().default(false),
+        maxStepsPerEpoch: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    eval: z.object({ batchSize: z.number().int().positive().default(256) }).strict().default({} as never),
+    /** Log a metrics record every n optimizer steps (1 = every step). */
+    logEvery: z.number().int().positive().default(1),
+  })
+  .strict();
+
+export type Recipe = z.output<typeof RecipeSchema>;
+export type StageConfig = Recipe['stage1'];
