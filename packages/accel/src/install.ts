@@ -1,0 +1,140 @@
+/**
+ * installAccel / uninstallAccel: swap tfjs kernels of the active backend for faster ones, and
+ * put the stock ones back. Nothing happens on import; applications opt in.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { fusedMatMulKernel, batchMatMulKernel, type MatMulRunner } from './kernels/matmul.js';
+import { sharedIdentityKernel } from './kernels/identity.js';
+import { AccelEngineUnavailableError, loadOrtBinding } from './ort-binding.js';
+import { OrtMatMul } from './ort-matmul.js';
+import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
+
+export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
+
+export interface AccelOptions {
+  /**
+   * 'auto' (default): the fastest engine that loads (onnxruntime, else wasm-only kernels, else
+   * stock), silently. A named engine that cannot load throws AccelEngineUnavailableError.
+   * 'wasm': only the kernels that need nothing outside tfjs-backend-wasm (copy-free Identity).
+   * 'native': the N-API oneDNN/OpenBLAS addon, not part of this release (always unavailable).
+   */
+  engine?: AccelEngine;
+  /** ONNX Runtime intra-op threads (default: every core). */
+  threads?: number;
+  /** Let ONNX Runtime's threads spin between calls (default false; see OrtMatMul). */
+  spin?: boolean;
+}
+
+export interface AccelReport {
+  /** The engine now serving the kernels; 'stock' when nothing was replaced. */
+  engine: 'onnxruntime' | 'native' | 'wasm' | 'stock';
+  /** Kernel names replaced on `backend`. */
+  kernels: string[];
+  /** The tfjs backend the kernels were registered for. */
+  backend: string;
+  /** Why a faster engine was not used (auto fallback), when it was not. */
+  fallbackReason?: string;
+  /** onnxruntime-node version when engine is 'onnxruntime'. */
+  ortVersion?: string;
+}
+
+interface Installed {
+  stock: Map<string, KernelConfig | undefined>;
+  report: AccelReport;
+  dispose: () => void;
+}
+
+const installed = new Map<string, Installed>();
+
+const SUPPORTED_BACKENDS = ['wasm', 'cpu'];
+
+function activeBackendName(): string {
+  // Reading the name only: never initialise (pick) a backend on the caller's behalf.
+  const name = (tf.engine() as unknown as { backendName: string | null }).backendName;
+  if (!name) throw new Error('installAccel: no tfjs backend is active yet; call tf.setBackend(...) and await tf.ready() first');
+  return name;
+}
+
+function replace(backendName: string, config: KernelConfig, stock: Map<string, KernelConfig | undefined>): void {
+  if (!stock.has(config.kernelName)) stock.set(config.kernelName, tf.getKernel(config.kernelName, backendName));
+  if (tf.getKernel(config.kernelName, backendName)) tf.unregisterKernel(config.kernelName, backendName);
+  tf.registerKernel(config);
+}
+
+function nativeUnavailable(): AccelEngineUnavailableError {
+  return new AccelEngineUnavailableError(
+    "native engine unavailable: the N-API oneDNN/OpenBLAS addon is future work (see @ofq/accel's README); use engine 'onnxruntime'",
+  );
+}
+
+/**
+ * Registers faster kernels for the active backend (wasm or cpu) and returns what it did.
+ * Calling it again replaces the previous installation on that backend.
+ */
+export function installAccel(options: AccelOptions = {}): AccelReport {
+  const engine = options.engine ?? 'auto';
+  if (!['auto', 'onnxruntime', 'native', 'wasm'].includes(engine)) {
+    throw new Error(`installAccel: unknown engine '${String(engine)}'; expected auto, onnxruntime, native or wasm`);
+  }
+  const backendName = activeBackendName();
+  uninstallAccel(backendName);
+  const backend = tf.engine().findBackend(backendName);
+  const isWasm = backendName === 'wasm' && isWasmBackend(backend);
+  if (!SUPPORTED_BACKENDS.includes(backendName) || (backendName === 'wasm' && !isWasm)) {
+    const reason = `backend '${backendName}' is not one @ofq/accel accelerates (wasm, cpu)`;
+    if (engine !== 'auto') throw new AccelEngineUnavailableError(`installAccel: ${reason}`);
+    return { engine: 'stock', kernels: [], backend: backendName, fallbackReason: reason };
+  }
+  if (engine === 'native') throw nativeUnavailable();
+
+  const mem: TensorMemory = isWasm ? wasmMemory(backend) : cpuMemory(backend);
+  const stock = new Map<string, KernelConfig | undefined>();
+  let chosen: AccelReport['engine'] = 'stock';
+  let fallbackReason: string | undefined;
+  let ortVersion: string | undefined;
+  let dispose = () => {};
+
+  if (engine === 'auto' || engine === 'onnxruntime') {
+    try {
+      const ort = loadOrtBinding();
+      const mm = new OrtMatMul(ort, { threads: options.threads, spin: options.spin });
+      const run: MatMulRunner = (a, as, b, bs, tA, tB, o, os) => mm.run(a, as, b, bs, tA, tB, o, os);
+      replace(backendName, batchMatMulKernel(backendName, mem, run, tf.getKernel('BatchMatMul', backendName)), stock);
+      replace(backendName, fusedMatMulKernel(backendName, mem, run, tf.getKernel('_FusedMatMul', backendName)), stock);
+      chosen = 'onnxruntime';
+      ortVersion = ort.version;
+      dispose = () => mm.dispose();
+    } catch (e) {
+      if (engine === 'onnxruntime' || !(e instanceof AccelEngineUnavailableError)) throw e;
+      fallbackReason = e.message;
+    }
+  }
+  if (isWasm) {
+    replace(backendName, sharedIdentityKernel(backendName, tf.getKernel('Identity', backendName)), stock);
+    if (chosen === 'stock') chosen = 'wasm';
+  }
+  const report: AccelReport = { engine: chosen, kernels: [...stock.keys()], backend: backendName };
+  if (fallbackReason) report.fallbackReason = fallbackReason;
+  if (ortVersion) report.ortVersion = ortVersion;
+  installed.set(backendName, { stock, report, dispose });
+  return { ...report, kernels: [...report.kernels] };
+}
+
+/** Restores the stock kernels (of one backend, or of every backend accel touched). */
+export function uninstallAccel(backendName?: string): void {
+  for (const [name, inst] of [...installed]) {
+    if (backendName !== undefined && name !== backendName) continue;
+    for (const [kernelName, config] of inst.stock) {
+      tf.unregisterKernel(kernelName, name);
+      if (config) tf.registerKernel(config);
+    }
+    inst.dispose();
+    installed.delete(name);
+  }
+}
+
+/** What is installed now, per backend (for diagnostics such as `ofq doctor`). */
+export function accelStatus(): AccelReport[] {
+  return [...installed.values()].map((i) => ({ ...i.report, kernels: [...i.report.kernels] }));
+}
