@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { LSQ_MIN_STEP, assertGranularity, lsqRange, sharedAxes, stepAxis, type LsqGranularity } from './lsqRange.js';
+
+export interface LsqQuantizeOptions {
+  bits: number;
+  /** `[0, 2^b-1]` instead of the signed `[-2^(b-1), 2^(b-1)-1]`. */
+  unsigned?: boolean;
+  granularity: LsqGranularity;
+  /** LSQ's gradient scale g multiplying dL/ds, normally `1/sqrt(Qp·count)`. */
+  gradScale: number;
+}
+
+type TwoInputGrad = (
+  x: Tensor,
+  s: Tensor,
+  save: (t: Tensor[]) => void,
+) => { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor[] };
+
+function customGrad2(f: TwoInputGrad): (x: Tensor, s: Tensor) => Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: Tensor, s: Tensor) => Tensor;
+}
+
+/**
+ * LSQ fake-quantization (Esser et al. 2020) as the OFQ reference computes it:
+ * `s' = max(s, 1e-5)`, `x̂ = s'·round(clamp(x/s', Qn, Qp))` (round half to even).
+ * Gradients: `dx = dy` where `Qn ≤ x/s' ≤ Qp` (inclusive), else 0;
+ * `ds = g·Σ dy·(round(x/s') − x/s')` inside, `g·Σ dy·Qn` below, `g·Σ dy·Qp` above (the clip at 1e-5 passes it).
+ * `step` has shape `[N]` ('token': axis -2), `[C]` ('channel': axis -1) or one element ('tensor').
+ */
+export function lsqQuantize(x: Tensor, step: Tensor, o: LsqQuantizeOptions): Tensor {
+  if (o == null || typeof o !== 'object') throw new TypeError('lsqQuantize: options { bits, granularity, gradScale } are required');
+  const { qn, qp } = lsqRange(o.bits, o.unsigned ?? false);
+  const granularity = assertGranularity(o.granularity);
+  const g = o.gradScale;
+  if (typeof g !== 'number' || !Number.isFinite(g) || g <= 0) {
+    throw new RangeError(`lsqQuantize: gradScale must be a positive finite number, got ${String(g)}`);
+  }
+  if (x == null || step == null || typeof x.rank !== 'number' || typeof step.rank !== 'number') {
+    throw new TypeError('lsqQuantize: x and step must be tf.Tensors');
+  }
+  const axis = stepAxis(granularity, x.rank, 'lsqQuantize');
+  const expected = axis < 0 ? 1 : x.shape[axis];
+  if (step.size !== expected || (axis >= 0 && step.rank !== 1)) {
+    throw new RangeError(
+      `lsqQuantize: '${granularity}' step for input [${x.shape}] must have ${axis < 0 ? 'one element' : `shape [${expected}]`}, got [${step.shape}]`,
+    );
+  }
+  // Shape that broadcasts the step against x.
+  const bshape = axis < 0 ? [] : axis === x.rank - 1 ? [expected] : [expected, 1];
+  const reduceAxes = sharedAxes(granularity, x.rank, 'lsqQuantize');
+  const stepShape = step.shape.slice();
+
+  // Forward step as PyTorch's grad_scale computes it: (s − s·g) + s·g, then clipped at 1e-5.
+  const forwardStep = (s: Tensor) => {
+    const sg = tf.mul(s, g);
+    return tf.maximum(tf.add(tf.sub(s, sg), sg), LSQ_MIN_STEP);
+  };
+
+  const f = customGrad2((xIn, sIn, save) => {
+    const value = tf.tidy(() => {
+      const sp = forwardStep(tf.reshape(sIn, bshape));
+      return tf.mul(tf.round(tf.clipByValue(tf.div(xIn, sp), qn, qp)), sp);
+    });
+    save([xIn, sIn]);
+    return {
+      value,
+      gradFunc: (dy, [xs, ss]) => {
+        const sp = forwardStep(tf.reshape(ss, bshape));
+        const ratio = tf.div(xs, sp);
+        const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(ratio, qn), tf.lessEqual(ratio, qp)), 'float32');
+        const q = tf.round(tf.clipByValue(ratio, qn, qp));
+        // Autograd of x̂ = q·s', q = round_ste(clamp(x/s')): the upstream of x/s' is dy·s'·mask.
+        const gIn = tf.mul(tf.mul(dy, sp), inside);
+        const dx = tf.div(gIn, sp);
+        const viaProduct = tf.mul(dy, q);
+        const viaRatio = tf.neg(tf.div(tf.mul(gIn, xs), tf.mul(sp, sp)));
+        const sumShared = (t: Tensor) => (reduceAxes.length ? tf.sum(t, reduceAxes) : t);
+        const ds = tf.reshape(tf.mul(tf.add(sumShared(viaProduct), sumShared(viaRatio)), g), stepShape);
+        return [dx, ds];
+      },
+    };
+  });
+  return f(x, step);
+}
