@@ -1,1 +1,15 @@
-export {};
+export { DEIT_PRESETS, resolveConfig, tokenCounts, type DeiTConfig, type DeiTPreset, type QuantConfig } from './config.js';
+export { createDeiT, buildFloatDeiT } from './create.js';
+export { DeiT, type DeiTModel, type Naming, type NamedParameter } from './model.js';
+export { loadSafetensors, saveSafetensors } from './weights.js';
+export { quantizeDeiT } from './quant/convert.js';
+export type { Module } from './module.js';
+export type { ParamSpec } from './params.js';
+export { Linear, dense } from './nn/linear.js';
+export { LayerNorm } from './nn/layer-norm.js';
+export { gelu } from './nn/gelu.js';
+export { patchify } from './nn/patchify.js';
+export { Attention } from './fp/attention.js';
+export { Mlp } from './fp/mlp.js';
+export { Block } from './fp/block.js';
+export { PatchEmbed } from './fp/patch-embed.js';
