@@ -18,7 +18,7 @@ export class LearnableBias {
   constructor(size: number, name?: string) {
     this.size = assertSize(size, 'LearnableBias size');
     this.name = name ?? `learnable-bias-${size}`;
-    this.variable = tf.variable(tf.zeros([size]), true);
+    this.variable = tf.tidy(() => tf.variable(tf.zeros([size]), true));
   }
 
   /** `x + b`, broadcast over every leading axis. */
@@ -49,7 +49,7 @@ export class PixelBias {
     this.height = assertSize(height, 'PixelBias height');
     this.width = assertSize(width, 'PixelBias width');
     this.name = name ?? `pixel-bias-${height}x${width}`;
-    this.variable = tf.variable(tf.zeros([height, width]), true);
+    this.variable = tf.tidy(() => tf.variable(tf.zeros([height, width]), true));
   }
 
   /** `x + b[h, w]` for NHWC `x`. */
