@@ -5,7 +5,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits);
     const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1)));
+    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))) as tf.Scalar;
   });
 }
 
@@ -16,7 +16,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
 export function softCrossEntropy(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const target = tf.softmax(teacherLogits);
-    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(studentLogits)), -1)));
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(studentLogits)), -1))) as tf.Scalar;
   });
 }
 

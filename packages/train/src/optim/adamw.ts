@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
 export interface AdamWOptions {
   learningRate: number;
   weightDecay: number;
@@ -63,7 +65,7 @@ export class AdamW extends tf.Optimizer {
     return this.t;
   }
 
-  override applyGradients(variableGradients: tf.NamedTensorMap | tf.NamedTensor[]): void {
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const list = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name]! }));
@@ -122,8 +124,8 @@ export class AdamW extends tf.Optimizer {
     this.t = state.step;
   }
 
-  override async getWeights(): Promise<tf.NamedTensor[]> {
-    const out: tf.NamedTensor[] = [];
+  override async getWeights(): Promise<NamedTensor[]> {
+    const out: NamedTensor[] = [];
     for (const [name, m] of this.m) out.push({ name: `${name}/m`, tensor: m }, { name: `${name}/v`, tensor: this.v.get(name)! });
     return out;
   }

@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createDeiT, quantizeDeiT, initActivationSteps } from '@ofq/vit';
+import { validateRecipe } from '../recipe/load.js';
+import { BatchLoader } from '../data/batches.js';
+import { DataError } from '../data/idx.js';
+import { loadData } from './data.js';
+import { disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { top1 } from './evaluate.js';
+import type { ProgressSink } from './progress.js';
+
+export interface EvalResult {
+  fpTop1: number | null;
+  quantTop1: number | null;
+  split: 'test' | 'val';
+  images: number;
+}
+
+function newestExisting(...dirs: string[]): string | null {
+  for (const d of dirs) if (existsSync(join(d, 'state.json'))) return d;
+  return null;
+}
+
+/** Re-evaluates a run directory's best FP teacher and best quantized student on the test (or val) split. */
+export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val'; progress?: ProgressSink } = {}): Promise<EvalResult> {
+  const runDir = resolve(runDirIn);
+  const cfgPath = join(runDir, 'config.json');
+  if (!existsSync(cfgPath)) throw new DataError(`${runDir} is not a run directory (config.json missing)`);
+  const recipe = validateRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
+  const data = loadData(recipe);
+  const split = o.split ?? 'test';
+  const ds = split === 'test' ? data.test : data.val;
+  const loader = new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
+  const { preset, ...m } = recipe.model;
+  const teacher = createDeiT({ ...(preset ? { preset } : {}), ...m, seed: recipe.seed });
+  try {
+    let fpTop1: number | null = null;
+    const teacherDir = newestExisting(join(runDir, 'teacher', 'best'));
+    if (teacherDir) {
+      const ck = loadCheckpoint(teacherDir);
+      try {
+        teacher.loadStateDict(ck.weights, { naming: 'timm', strict: true });
+      } finally {
+        disposeCheckpoint(ck);
+      }
+      fpTop1 = await top1(teacher, loader, o.progress, `${split} fp`);
+    }
+    let quantTop1: number | null = null;
+    const studentDir = newestExisting(join(runDir, 'stage2', 'best'), join(runDir, 'stage1', 'best'));
+    if (studentDir) {
+      const { initBatch: _initBatch, ...q } = recipe.quant;
+      const student = quantizeDeiT(teacher as Parameters<typeof quantizeDeiT>[0], { ...q, seed: recipe.seed });
+      try {
+        // LSQ steps exist only after the init pass; the checkpoint then overwrites them.
+        const b = loader.batch(loader.order(0), 0);
+        const x = tf.tensor4d(b.x, b.shape);
+        initActivationSteps(student, x);
+        x.dispose();
+        const ck = loadCheckpoint(studentDir);
+        try {
+          student.loadStateDict(ck.weights, { naming: 'ofq-reference', strict: true });
+        } finally {
+          disposeCheckpoint(ck);
+        }
+        quantTop1 = await top1(student, loader, o.progress, `${split} w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
+      } finally {
+        student.dispose();
+      }
+    }
+    if (fpTop1 === null && quantTop1 === null) throw new DataError(`${runDir} has no best checkpoint to evaluate yet`);
+    return { fpTop1, quantTop1, split, images: ds.count };
+  } finally {
+    teacher.dispose();
+  }
+}

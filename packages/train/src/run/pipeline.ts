@@ -1,0 +1,352 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
+import { DataError } from '../data/idx.js';
+import { loadData, type LoadedData } from './data.js';
+import { BatchLoader } from '../data/batches.js';
+import { AdamW } from '../optim/adamw.js';
+import { lrAt, lrForStep } from '../optim/schedule.js';
+import { kdLoss, supervisedLoss } from '../loss.js';
+import { validateRecipe } from '../recipe/load.js';
+import type { Recipe, StageConfig } from '../recipe/schema.js';
+import { disposeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { top1 } from './evaluate.js';
+import { JsonlSink, RecorderSink, StageRouter } from './metrics-sink.js';
+import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
+import { runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
+import { CGA_DEFAULT_PATTERN, makeCgaStepper } from './cga-stepper.js';
+import { renderRunReport } from './report.js';
+
+export interface TrainOptions {
+  /** The recipe (ignored when resuming: the run directory's config.json is used). */
+  recipe?: Recipe;
+  /** Run directory; default `runs/<recipe>-<timestamp>`. */
+  outDir?: string;
+  /** Continue the run in this directory exactly where it stopped. */
+  resume?: string;
+  quiet?: boolean;
+  /** Line logger (default: stderr unless quiet). */
+  log?: (line: string) => void;
+  control?: RunControl;
+  hooks?: StageHooks;
+  /** Write the HTML report at the end (default true). */
+  report?: boolean;
+  /** Active tfjs backend name, recorded in run.json. */
+  backend?: string;
+}
+
+export interface TrainSummary {
+  runDir: string;
+  fpTop1: number;
+  quantTop1: number;
+  stage1ValTop1: number;
+  stage2ValTop1: number | null;
+  seconds: number;
+  reportPath: string | null;
+  summaryLine: string;
+}
+
+export class MissingDataError extends Error {
+  override name = 'MissingDataError';
+}
+
+/** Fails early, before any model is built, when a recipe's data or weights are not on disk. */
+export function checkInputs(recipe: Recipe): void {
+  const missing: string[] = [];
+  if (recipe.data.dataset === 'imagenet') {
+    const dir = recipe.data.dir ? resolve(recipe.data.dir) : '(data.dir not set)';
+    if (!recipe.data.dir || !existsSync(dir)) {
+      missing.push(`ImageNet folder not found at ${dir}: this paper recipe needs ImageNet-1k (train/ and val/ class folders); set it with --set data.dir=<path>`);
+    }
+  } else if (recipe.data.dir && !existsSync(recipe.data.dir)) {
+    missing.push(`data directory not found: ${resolve(recipe.data.dir)} (data.dir)`);
+  }
+  if (recipe.teacher.weights && !existsSync(recipe.teacher.weights)) {
+    missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${recipe.teacher.naming} naming)`);
+  }
+  if (missing.length) throw new MissingDataError(`recipe '${recipe.name}' cannot run:\n  ${missing.join('\n  ')}`);
+  if (recipe.data.dataset === 'imagenet') {
+    throw new MissingDataError(`recipe '${recipe.name}': ImageNet folder training is not implemented in this version of @ofq/train`);
+  }
+}
+
+function modelConfig(recipe: Recipe, seed: number) {
+  const { preset, ...m } = recipe.model;
+  return { ...(preset ? { preset } : {}), ...m, seed };
+}
+
+function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string): number {
+  if (!s.globalBatch) return 1;
+  if (s.globalBatch % s.batchSize !== 0) {
+    throw new RangeError(`${what}.globalBatch (${s.globalBatch}) must be a multiple of ${what}.batchSize (${s.batchSize})`);
+  }
+  return s.globalBatch / s.batchSize;
+}
+
+function scheduleOf(s: StageConfig | NonNullable<Recipe['teacher']['train']>) {
+  const sched = { lr: s.lr, warmupLr: s.warmupLr, warmupEpochs: s.warmupEpochs, minLr: s.minLr, epochs: s.epochs };
+  return (epoch: number, stepInEpoch: number, stepsPerEpoch: number) =>
+    lrForStep(sched, epoch, stepInEpoch, stepsPerEpoch, s.perStepLr);
+}
+
+function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference') {
+  return model.namedParameters(naming).filter((p) => p.variable.trainable);
+}
+
+/**
+ * The OFQ pipeline (spec §7): FP teacher (trained here or loaded) → conversion to the quantized
+ * student → LSQ activation-step initialisation → stage 1 QAT with KD → stage 2 CGA from the best
+ * stage-1 checkpoint at constant LR → test evaluation → HTML report.
+ */
+export async function train(opts: TrainOptions): Promise<TrainSummary> {
+  const started = performance.now();
+  const quiet = opts.quiet ?? false;
+  const log = opts.log ?? (quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n'));
+  const progress: ProgressSink = quiet ? new SilentProgress() : new ProgressBar();
+  const control: RunControl = opts.control ?? { stopRequested: false };
+
+  // Run directory and the resolved config.
+  let recipe: Recipe;
+  let runDir: string;
+  if (opts.resume) {
+    runDir = resolve(opts.resume);
+    const cfgPath = join(runDir, 'config.json');
+    if (!existsSync(cfgPath)) throw new DataError(`cannot resume: ${cfgPath} not found (is ${runDir} a run directory?)`);
+    recipe = validateRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
+    log(`resuming ${runDir}`);
+  } else {
+    if (!opts.recipe) throw new Error('train: pass a recipe or resume');
+    recipe = opts.recipe;
+    checkInputs(recipe);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+    runDir = resolve(opts.outDir ?? join('runs', `${recipe.name}-${stamp}`));
+    mkdirSync(runDir, { recursive: true });
+    writeFileAtomic(join(runDir, 'config.json'), JSON.stringify(recipe, null, 2));
+  }
+  checkInputs(recipe);
+  const runInfoPath = join(runDir, 'run.json');
+  const runInfo: Record<string, unknown> = existsSync(runInfoPath) ? JSON.parse(readFileSync(runInfoPath, 'utf8')) : {};
+  runInfo.recipe = recipe.name;
+  runInfo.backend = opts.backend ?? tf.getBackend();
+  runInfo.tfjs = tf.version_core;
+  runInfo.started ??= new Date().toISOString();
+  writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
+
+  const metrics = new StageRouter(new JsonlSink(join(runDir, 'train-log.jsonl')));
+  const data: LoadedData = loadData(recipe);
+  log(`data: ${data.train.count} train / ${data.val.count} val / ${data.test.count} test images (${recipe.data.dataset})`);
+  const evalLoader = (ds: LoadedData['val']) => new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
+  const valLoader = evalLoader(data.val);
+  const testLoader = evalLoader(data.test);
+
+  const teacher = createDeiT(modelConfig(recipe, recipe.seed));
+  let student: DeiTModel | null = null;
+  try {
+    // ---- FP teacher ----
+    if (recipe.teacher.weights) {
+      const tensors = loadSafetensors(new Uint8Array(readFileSync(recipe.teacher.weights)));
+      try {
+        teacher.loadStateDict(tensors, { naming: recipe.teacher.naming, strict: true });
+      } finally {
+        tf.dispose([...tensors.values()]);
+      }
+      log(`teacher: loaded ${recipe.teacher.weights}`);
+    } else {
+      const t = recipe.teacher.train!;
+      const params = paramsOf(teacher, 'timm');
+      const optimizer = new AdamW(params, { learningRate: t.lr, weightDecay: t.weightDecay });
+      try {
+        await runStage({
+          name: 'teacher',
+          dir: join(runDir, 'teacher'),
+          model: teacher,
+          naming: 'timm',
+          params,
+          optimizer,
+          loss: (x, y) => {
+            const { cls, dist } = teacher.forwardTrain(x);
+            return supervisedLoss(cls, dist, y);
+          },
+          lrAt: scheduleOf(t),
+          epochs: t.epochs + t.cooldownEpochs,
+          train: new BatchLoader(data.train, { batchSize: t.batchSize, shuffle: true, seed: recipe.seed, dropLast: true }),
+          val: valLoader,
+          accumSteps: accumSteps(t, 'teacher.train'),
+          maxStepsPerEpoch: t.maxStepsPerEpoch,
+          config: recipe,
+          control,
+          hooks: opts.hooks,
+          metrics,
+          progress,
+          logEvery: recipe.logEvery,
+        });
+      } finally {
+        optimizer.dispose();
+      }
+      loadBest(teacher, join(runDir, 'teacher', 'best'), 'timm');
+    }
+    const fpTop1 = await top1(teacher, testLoader, progress, 'test fp');
+    metrics.record({ type: 'eval', stage: 'teacher', split: 'test', top1: fpTop1 });
+
+    // ---- Conversion and LSQ initialisation ----
+    const quant = { ...recipe.quant, seed: recipe.seed };
+    const { initBatch, ...quantConfig } = quant;
+    student = quantizeDeiT(teacher as Parameters<typeof quantizeDeiT>[0], quantConfig);
+    {
+      const init = new BatchLoader(data.train, { batchSize: Math.min(initBatch, data.train.count), shuffle: true, seed: recipe.seed });
+      const b = init.batch(init.order(0), 0);
+      const x = tf.tensor4d(b.x, b.shape);
+      initActivationSteps(student, x);
+      x.dispose();
+    }
+    const s1 = recipe.stage1;
+    const stage1Dir = join(runDir, 'stage1');
+    const params = paramsOf(student, 'ofq-reference');
+    const studentSink = new RecorderSink(
+      runDir,
+      params.filter((p) => CGA_DEFAULT_PATTERN.test(p.name)).map((p) => ({ name: p.name, variable: p.variable, bits: recipe.quant.weightBits })),
+      params.filter((p) => /\.s$/.test(p.name)).map((p) => ({ name: p.name, variable: p.variable })),
+      recipe as unknown as Record<string, unknown>,
+      metrics,
+    );
+    metrics.student = studentSink;
+    const trainLoader = new BatchLoader(data.train, { batchSize: s1.batchSize, shuffle: true, seed: recipe.seed, dropLast: true });
+    const s = student;
+    const kd = {
+      prepare: (x: tf.Tensor4D) => teacher.forwardTrain(x).cls, // teacher logits: constants (outside the tape)
+      loss: (x: tf.Tensor4D, y: tf.Tensor1D, t: tf.Tensor | null) => {
+        const { cls, dist } = s.forwardTrain(x);
+        return kdLoss(cls, dist, y, t as tf.Tensor2D);
+      },
+    };
+
+    // ---- Stage 1: QAT with KD ----
+    const opt1 = new AdamW(params, { learningRate: s1.lr, weightDecay: s1.weightDecay });
+    let r1: StageResult;
+    try {
+      r1 = await runStage({
+        name: 'stage1',
+        dir: stage1Dir,
+        model: student,
+        naming: 'ofq-reference',
+        params,
+        optimizer: opt1,
+        ...kd,
+        lrAt: scheduleOf(s1),
+        epochs: s1.epochs + s1.cooldownEpochs,
+        train: trainLoader,
+        val: valLoader,
+        accumSteps: accumSteps(s1, 'stage1'),
+        maxStepsPerEpoch: s1.maxStepsPerEpoch,
+        config: recipe,
+        control,
+        hooks: opts.hooks,
+        metrics,
+        progress,
+        logEvery: recipe.logEvery,
+      });
+    } finally {
+      opt1.dispose();
+    }
+
+    // ---- Stage 2: CGA from the best stage-1 checkpoint, constant LR ----
+    const s2 = recipe.stage2;
+    let r2: StageResult | null = null;
+    let finalDir = join(stage1Dir, 'best');
+    if (s2.enabled && s2.epochs > 0) {
+      const stage2Dir = join(runDir, 'stage2');
+      studentSink.offsets.set('stage2', r1.steps);
+      const opt2 = new AdamW(params, { learningRate: s2.lr, weightDecay: s1.weightDecay });
+      if (!existsSync(join(stage2Dir, 'last'))) {
+        // Like the reference's `--resume <model_best>`: model and optimizer state from stage 1's best.
+        const ck = loadCheckpoint(join(stage1Dir, 'best'));
+        try {
+          student.loadStateDict(ck.weights, { naming: 'ofq-reference', strict: true });
+          if (ck.optimizer) opt2.importState(ck.optimizer);
+        } finally {
+          disposeCheckpoint(ck);
+        }
+      }
+      const cga = makeCgaStepper(opt2, student, params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
+      try {
+        r2 = await runStage({
+          name: 'stage2',
+          dir: stage2Dir,
+          model: student,
+          naming: 'ofq-reference',
+          params,
+          optimizer: opt2,
+          stepper: cga.stepper,
+          ...kd,
+          lrAt: () => s2.lr,
+          epochs: s2.epochs,
+          train: trainLoader,
+          val: valLoader,
+          accumSteps: accumSteps(s1, 'stage1'),
+          maxStepsPerEpoch: s2.maxStepsPerEpoch,
+          config: recipe,
+          control,
+          hooks: opts.hooks,
+          stepExtras: () => ({ cgaFrozen: cga.frozenFraction() }),
+          metrics,
+          progress,
+          logEvery: recipe.logEvery,
+        });
+      } finally {
+        cga.dispose();
+        opt2.dispose();
+      }
+      finalDir = join(stage2Dir, 'best');
+    }
+
+    // ---- Final evaluation of the selected model ----
+    loadBest(student, finalDir, 'ofq-reference');
+    const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
+    metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1 });
+    metrics.close();
+    const seconds = (performance.now() - started) / 1000;
+    const tag = `w${recipe.quant.weightBits}a${recipe.quant.actBits}`;
+    const summary = {
+      recipe: recipe.name,
+      fpTop1,
+      quantTop1,
+      stage1: { bestValTop1: r1.bestTop1, bestEpoch: r1.bestEpoch, steps: r1.steps },
+      stage2: r2 ? { bestValTop1: r2.bestTop1, bestEpoch: r2.bestEpoch, steps: r2.steps } : null,
+      seconds,
+      backend: runInfo.backend,
+    };
+    writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+    runInfo.finished = new Date().toISOString();
+    writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
+    const reportPath = opts.report === false ? null : await renderRunReport(runDir, log);
+    return {
+      runDir,
+      fpTop1,
+      quantTop1,
+      stage1ValTop1: r1.bestTop1,
+      stage2ValTop1: r2?.bestTop1 ?? null,
+      seconds,
+      reportPath,
+      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
+    };
+  } finally {
+    metrics.close();
+    student?.dispose();
+    teacher.dispose();
+  }
+}
+
+function loadBest(model: DeiTModel, dir: string, naming: 'timm' | 'ofq-reference'): void {
+  const ck = loadCheckpoint(dir);
+  try {
+    model.loadStateDict(ck.weights, { naming, strict: true });
+  } finally {
+    disposeCheckpoint(ck);
+  }
+}
+
+/** Writes to disk via a JSON string (keeps `writeFileSync` out of hot paths). */
+export function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, JSON.stringify(value, null, 2));
+}
