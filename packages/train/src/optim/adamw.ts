@@ -82,8 +82,9 @@ export class AdamW extends tf.Optimizer {
       if (!p) throw new Error(`AdamW: gradient for unknown variable '${name}' (not in the parameter list)`);
       const variable = p.variable;
       if (!this.m.has(p.name)) {
-        this.m.set(p.name, tf.variable(tf.zerosLike(variable), false));
-        this.v.set(p.name, tf.variable(tf.zerosLike(variable), false));
+        // tidy: the zeros tensor the variable is built from would otherwise stay allocated.
+        this.m.set(p.name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
+        this.v.set(p.name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
       }
       const m = this.m.get(p.name)!;
       const v = this.v.get(p.name)!;
@@ -118,8 +119,8 @@ export class AdamW extends tf.Optimizer {
       }
       this.m.get(name)?.dispose();
       this.v.get(name)?.dispose();
-      this.m.set(name, tf.variable(m.clone() as tf.Tensor, false));
-      this.v.set(name, tf.variable(v.clone() as tf.Tensor, false));
+      this.m.set(name, tf.tidy(() => tf.variable(m.clone(), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(v.clone(), false)));
     }
     this.t = state.step;
   }

@@ -81,7 +81,8 @@ export function saveCheckpoint(dir: string, ck: Checkpoint, config: unknown): vo
 function readTensors(path: string): Map<string, tf.Tensor> {
   let file;
   try {
-    file = readSafetensors(readFileSync(path));
+    // A plain copy: small Node Buffers live in a shared pool, and the reader slices `.buffer`.
+    file = readSafetensors(new Uint8Array(readFileSync(path)));
   } catch (e) {
     throw new CheckpointError(`corrupt checkpoint file ${path}: ${(e as Error).message}`);
   }
