@@ -2,3 +2,13 @@ export { statsScale, statsPreRound, statsLevels, STATSQ_MIN_SCALE, STATSQ_CLIP_H
 export { statsQuantize } from './statsQuantize.js';
 export { statsCodes } from './statsCodes.js';
 export { StatsQuantizer } from './StatsQuantizer.js';
+export {
+  applyStatsQ,
+  quantizedWeightBytes,
+  type ApplyStatsQOptions,
+  type LayerMatcher,
+  type LayerLike,
+  type StatsQHandle,
+  type StatsQLayerInfo,
+  type StatsQSummary,
+} from './applyStatsQ.js';
