@@ -69,6 +69,10 @@ export class TrackOscillation {
   get oscillatedSum(): number {
     return this.oscillatedSumT ? this.oscillatedSumT.dataSync()[0] : 0;
   }
+  /** `oscillatedSum` as a scalar tensor owned by the tracker (no device read). */
+  get oscillatedSumTensor(): Tensor | null {
+    return this.oscillatedSumT;
+  }
   /** Number of tracked calls. */
   get itersSinceReset(): number {
     return this.iters;

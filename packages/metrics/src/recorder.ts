@@ -1,0 +1,318 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import {
+  DEFAULT_BOUNDARY_RANGES,
+  GradientFlipCounter,
+  boundaryOccupancyTensor,
+  codeRange,
+  codesFromPreRound,
+  dequantize,
+  preRoundWithScale,
+  sqnrTensor,
+  thresholdDistance,
+  weightScale,
+  type WeightQuantizerSpec,
+} from './quant-metrics.js';
+import { TrackOscillation } from './track-oscillation.js';
+import {
+  METRICS_FILE,
+  META_FILE,
+  RUN_FORMAT,
+  type EvalRecord,
+  type LayerStepStats,
+  type RunLayerMeta,
+  type RunMeta,
+  type TrainRecord,
+} from './run-format.js';
+
+export interface TrackedLayer {
+  /** Display name (e.g. `blocks.0.mlp.fc1.weight`). */
+  name: string;
+  /** The latent float weight, tfjs layout (channels on the last axis). */
+  variable: Tensor;
+  quantizer: WeightQuantizerSpec;
+}
+
+export interface TrackedScale {
+  name: string;
+  /** e.g. an LSQ activation step; its mean is logged every step. */
+  variable: Tensor;
+}
+
+export interface RecorderOptions {
+  /** Run directory (created if needed); `meta.json` and `metrics.jsonl` go there. */
+  dir: string;
+  layers: TrackedLayer[];
+  scales?: TrackedScale[];
+  name?: string;
+  config?: Record<string, unknown>;
+  /** Elements per layer followed by the per-element statistics (default 2048; seeded, fixed for the run). */
+  sampleSize?: number;
+  /** Whole-tensor statistics (BR occupancy, SQNR, histogram) every k steps (default 10; also at step 0). */
+  aggregateEvery?: number;
+  boundaryRanges?: number[];
+  /** τ for the "oscillating" fraction (default 0.02 = 2× the momentum, Nagel's lower freeze threshold). */
+  oscillationThreshold?: number;
+  /** EMA momentum of the oscillation frequency (default 0.01, the reference's). */
+  momentum?: number;
+  /** Band for the in/out gradient flip rate, units of one step (default 0.005, CGA's boundary range). */
+  flipBand?: number;
+  histogramBins?: number;
+  /** Channels per layer whose scale is logged every step (default 4, evenly spaced). */
+  scaleRows?: number;
+  seed?: number;
+}
+
+export interface StepInput {
+  step?: number;
+  epoch?: number;
+  loss?: number;
+  accuracy?: number;
+  lr?: number;
+  /** Gradients of the tracked weights by layer name (for the flip rate); optional. */
+  grads?: Map<string, Tensor> | Record<string, Tensor>;
+  extra?: Record<string, number>;
+}
+
+interface LayerState {
+  layer: TrackedLayer;
+  meta: RunLayerMeta;
+  indices: Tensor; // int32 [sampled], flat indices into the weight
+  columns: Tensor; // int32 [sampled], channel (last-axis index) of each sampled element
+  scaleRowIdx: Tensor; // int32 [rows]
+  tracker: TrackOscillation;
+  flips: GradientFlipCounter;
+}
+
+/** Seeded sample of k distinct indices out of [0, total), sorted (Floyd's algorithm over a small LCG). */
+export function sampleIndices(total: number, k: number, seed: number): Int32Array {
+  if (k >= total) return Int32Array.from({ length: total }, (_, i) => i);
+  let state = (seed >>> 0) || 1;
+  const rand = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296;
+  };
+  const chosen = new Set<number>();
+  for (let j = total - k; j < total; j++) {
+    const t = Math.floor(rand() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from([...chosen].sort((a, b) => a - b));
+}
+
+function gradOf(grads: StepInput['grads'], name: string): Tensor | undefined {
+  if (!grads) return undefined;
+  return grads instanceof Map ? grads.get(name) : grads[name];
+}
+
+const round6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(7)) : x);
+
+/**
+ * Records oscillation and quantization statistics of the tracked weights once per optimizer step and
+ * appends one JSON line per step to `<dir>/metrics.jsonl` (format in run-format.ts and the README).
+ *
+ * Cost is bounded: per-element statistics follow a fixed sample of `sampleSize` elements per layer; the
+ * only whole-tensor work per step is the scale (one |w| mean); BR occupancy, SQNR and the histogram run
+ * every `aggregateEvery` steps. All numbers of a step come back in one device read.
+ */
+export class MetricsRecorder {
+  readonly dir: string;
+  readonly meta: RunMeta;
+  private readonly states: LayerState[];
+  private readonly scales: TrackedScale[];
+  private readonly started = Date.now();
+  private stepCount = 0;
+  private totalTrackMs = 0;
+  private closed = false;
+
+  constructor(o: RecorderOptions) {
+    if (!o || typeof o.dir !== 'string' || !o.dir) throw new TypeError('MetricsRecorder: option `dir` (run directory) is required');
+    if (!Array.isArray(o.layers)) throw new TypeError('MetricsRecorder: option `layers` must be an array');
+    const sampleSize = o.sampleSize ?? 2048;
+    const aggregateEvery = o.aggregateEvery ?? 10;
+    if (!(Number.isInteger(sampleSize) && sampleSize > 0)) throw new RangeError(`sampleSize must be a positive integer, got ${sampleSize}`);
+    if (!(Number.isInteger(aggregateEvery) && aggregateEvery > 0)) throw new RangeError(`aggregateEvery must be a positive integer, got ${aggregateEvery}`);
+    const momentum = o.momentum ?? 0.01;
+    const seed = o.seed ?? 1234;
+    const rows = o.scaleRows ?? 4;
+    const names = new Set<string>();
+    this.dir = o.dir;
+    this.scales = o.scales ?? [];
+    this.states = o.layers.map((layer, li) => {
+      if (names.has(layer.name)) throw new Error(`MetricsRecorder: duplicate layer name ${layer.name}`);
+      names.add(layer.name);
+      const shape = layer.variable.shape;
+      if (shape.length < 1) throw new RangeError(`MetricsRecorder: layer ${layer.name} must have rank >= 1`);
+      codeRange(layer.quantizer); // validates bits
+      const total = layer.variable.size;
+      const idx = sampleIndices(total, sampleSize, seed + li * 7919);
+      const channels = shape[shape.length - 1];
+      const scaleRows = Array.from(new Set(Array.from({ length: Math.min(rows, channels) }, (_, r) => Math.floor((r * channels) / Math.min(rows, channels)))));
+      const meta: RunLayerMeta = { name: layer.name, shape, quantizer: layer.quantizer.kind, bits: layer.quantizer.bits, sampled: idx.length, scaleRows };
+      return {
+        layer,
+        meta,
+        indices: tf.tensor1d(idx, 'int32'),
+        columns: tf.tensor1d(idx.map((i) => i % channels), 'int32'),
+        scaleRowIdx: tf.tensor1d(scaleRows, 'int32'),
+        tracker: new TrackOscillation({ momentum }),
+        flips: new GradientFlipCounter(),
+      };
+    });
+    this.meta = {
+      format: RUN_FORMAT,
+      name: o.name ?? path.basename(path.resolve(o.dir)),
+      startedAt: new Date(this.started).toISOString(),
+      config: o.config,
+      layers: this.states.map((s) => s.meta),
+      scales: this.scales.map((s) => s.name),
+      boundaryRanges: o.boundaryRanges ?? [...DEFAULT_BOUNDARY_RANGES],
+      oscillationThreshold: o.oscillationThreshold ?? 0.02,
+      momentum,
+      flipBand: o.flipBand ?? 0.005,
+      histogramBins: o.histogramBins ?? 25,
+      aggregateEvery,
+      sampleSize,
+    };
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.writeFileSync(path.join(this.dir, META_FILE), JSON.stringify(this.meta, null, 1));
+    fs.writeFileSync(path.join(this.dir, METRICS_FILE), '');
+  }
+
+  /** Mean milliseconds the recorder spent per recorded step. */
+  get meanTrackMs(): number {
+    return this.stepCount ? this.totalTrackMs / this.stepCount : 0;
+  }
+
+  /**
+   * Call once per optimizer step, after the update (the weights then hold the new codes).
+   * Returns the record it appended.
+   */
+  record(input: StepInput = {}): TrainRecord {
+    if (this.closed) throw new Error('MetricsRecorder: record() after close()');
+    const t0 = performance.now();
+    const step = input.step ?? this.stepCount;
+    const aggregate = this.stepCount % this.meta.aggregateEvery === 0;
+    const { boundaryRanges, oscillationThreshold: tau, flipBand, histogramBins } = this.meta;
+
+    // Build every number of the step as tensors, then read them back with one dataSync.
+    const parts: Tensor[] = [];
+    const layout: Array<{ name: string; rows: number; hasGrad: boolean; sampled: number }> = [];
+    for (const st of this.states) {
+      const { variable: w, quantizer: q } = st.layer;
+      const grad = gradOf(input.grads, st.layer.name);
+      const { codesS, distS, head, aggregatePart } = tf.tidy(() => {
+        const s = weightScale(w, q);
+        const wS = tf.gather(tf.reshape(w, [-1]), st.indices);
+        const sS = s.size === 1 ? s.reshape([]) : tf.gather(s, st.columns);
+        const vS = preRoundWithScale(wS, sS, q);
+        const range = codeRange(q);
+        const headPart = tf.concat([tf.mean(s).reshape([1]), s.size === 1 ? tf.tile(s.reshape([1]), [st.meta.scaleRows.length]) : tf.gather(s, st.scaleRowIdx)]);
+        const out: { codesS: Tensor; distS: Tensor; head: Tensor; aggregatePart?: Tensor } = {
+          codesS: codesFromPreRound(vS, q),
+          distS: thresholdDistance(vS, range),
+          head: headPart,
+        };
+        if (aggregate) {
+          const v = preRoundWithScale(w, s, q);
+          const wq = dequantize(codesFromPreRound(v, q), s, q);
+          out.aggregatePart = tf.concat([boundaryOccupancyTensor(thresholdDistance(v, range), boundaryRanges), sqnrTensor(w, wq).reshape([1])]);
+        }
+        return out as unknown as tf.TensorContainerObject;
+      }) as unknown as { codesS: Tensor; distS: Tensor; head: Tensor; aggregatePart?: Tensor };
+      const tracked = st.tracker.call(codesS);
+      const ema = st.tracker.emaOscillation!;
+      parts.push(
+        head,
+        tf.tidy(() => tf.stack([tf.mean(ema), tf.mean(tf.cast(tf.greater(ema, tau), 'float32')), st.tracker.oscillatedSumTensor!])),
+      );
+      tf.dispose([tracked, codesS]);
+      if (grad) {
+        const inBand = tf.lessEqual(distS, flipBand);
+        const gS = tf.tidy(() => tf.gather(tf.reshape(grad, [-1]), st.indices));
+        parts.push(st.flips.update(gS, inBand));
+        tf.dispose([inBand, gS]);
+      }
+      if (aggregatePart) parts.push(aggregatePart);
+      if (aggregate) parts.push(distS);
+      else distS.dispose();
+      layout.push({ name: st.layer.name, rows: st.meta.scaleRows.length, hasGrad: !!grad, sampled: st.meta.sampled });
+    }
+    const scaleMeans = this.scales.length ? tf.tidy(() => tf.stack(this.scales.map((s) => tf.mean(s.variable)))) : null;
+    if (scaleMeans) parts.push(scaleMeans);
+    const flat = tf.tidy(() => tf.concat(parts.map((p) => tf.reshape(tf.cast(p, 'float32'), [-1]))));
+    tf.dispose(parts);
+    const values = flat.dataSync();
+    flat.dispose();
+
+    // Unpack in the order pushed.
+    let k = 0;
+    const layers: Record<string, LayerStepStats> = {};
+    layout.forEach((l) => {
+      const scale = values[k++];
+      const scaleRows = Array.from(values.subarray(k, k + l.rows), round6);
+      k += l.rows;
+      const stats: LayerStepStats = {
+        osc: round6(values[k]),
+        oscFrac: round6(values[k + 1]),
+        oscCount: values[k + 2],
+        scale: round6(scale),
+        scaleRows,
+      };
+      k += 3;
+      if (l.hasGrad) {
+        const [fi, ei, fo, eo] = values.subarray(k, k + 4);
+        k += 4;
+        stats.flipIn = ei > 0 ? round6(fi / ei) : null;
+        stats.flipOut = eo > 0 ? round6(fo / eo) : null;
+      }
+      if (aggregate) {
+        stats.br = Array.from(values.subarray(k, k + boundaryRanges.length), round6);
+        k += boundaryRanges.length;
+        stats.sqnr = round6(values[k++]);
+        const hist = new Array<number>(histogramBins).fill(0);
+        for (let j = 0; j < l.sampled; j++) hist[Math.min(histogramBins - 1, Math.floor((values[k + j] / 0.5) * histogramBins))]++;
+        k += l.sampled;
+        stats.hist = hist;
+      }
+      layers[l.name] = stats;
+    });
+    const scales: Record<string, number> = {};
+    this.scales.forEach((s) => (scales[s.name] = round6(values[k++])));
+
+    const trackMs = performance.now() - t0;
+    this.totalTrackMs += trackMs;
+    this.stepCount++;
+    const rec: TrainRecord = { type: 'train', step, t: Date.now() - this.started, trackMs: round6(trackMs), layers, scales };
+    if (input.epoch !== undefined) rec.epoch = input.epoch;
+    if (input.loss !== undefined) rec.loss = round6(input.loss);
+    if (input.accuracy !== undefined) rec.accuracy = round6(input.accuracy);
+    if (input.lr !== undefined) rec.lr = input.lr;
+    if (input.extra) rec.extra = input.extra;
+    fs.appendFileSync(path.join(this.dir, METRICS_FILE), JSON.stringify(rec) + '\n');
+    return rec;
+  }
+
+  /** Appends an evaluation record (e.g. validation loss/accuracy) at the given step. */
+  recordEval(e: { step?: number; epoch?: number; loss?: number; accuracy?: number; extra?: Record<string, number> }): EvalRecord {
+    if (this.closed) throw new Error('MetricsRecorder: recordEval() after close()');
+    const rec: EvalRecord = { type: 'eval', step: e.step ?? this.stepCount, t: Date.now() - this.started, ...e };
+    fs.appendFileSync(path.join(this.dir, METRICS_FILE), JSON.stringify(rec) + '\n');
+    return rec;
+  }
+
+  /** Releases the recorder's tensors and stamps `endedAt` in meta.json. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const st of this.states) {
+      tf.dispose([st.indices, st.columns, st.scaleRowIdx]);
+      st.tracker.dispose();
+      st.flips.dispose();
+    }
+    this.meta.endedAt = new Date().toISOString();
+    fs.writeFileSync(path.join(this.dir, META_FILE), JSON.stringify(this.meta, null, 1));
+  }
+}

@@ -1,0 +1,271 @@
+// Turns a run (meta + JSONL records) into plain chart descriptions the report page draws with uPlot.
+import type { EvalRecord, RunData, TrainRecord } from './run-format.js';
+
+export interface ChartSeries {
+  label: string;
+  values: Array<number | null>;
+  /** Draw as a filled step histogram instead of a line. */
+  histogram?: boolean;
+  dash?: boolean;
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  /** One or two sentences telling the reader what to look for. */
+  note: string;
+  xLabel: string;
+  yLabel: string;
+  x: number[];
+  series: ChartSeries[];
+  /** Show y on a log10 axis. */
+  logY?: boolean;
+}
+
+export interface ReportSummary {
+  steps: number;
+  finalLoss: number | null;
+  finalAccuracy: number | null;
+  finalEvalAccuracy: number | null;
+  finalOscFrac: number | null;
+  /** Mean recorder time per step / mean wall time per step. */
+  trackingOverhead: number | null;
+  meanTrackMs: number | null;
+  meanStepMs: number | null;
+}
+
+export interface LayerRow {
+  name: string;
+  quantizer: string;
+  bits: number;
+  shape: number[];
+  osc: number | null;
+  oscFrac: number | null;
+  totalEvents: number;
+  br: number[] | null;
+  sqnr: number | null;
+  scaleDrift: number | null;
+}
+
+const MAX_LINES = 16;
+
+const last = <T>(xs: T[]): T | undefined => xs[xs.length - 1];
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Mean of the finite values, null when there are none. */
+function meanOf(xs: Array<number | null | undefined>): number | null {
+  const f = xs.filter(finite);
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : null;
+}
+
+/** Picks at most `k` evenly spaced items (keeps first and last). */
+function spread<T>(xs: T[], k: number): T[] {
+  if (xs.length <= k) return xs;
+  return Array.from({ length: k }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (k - 1))]);
+}
+
+/** Everything the report shows: charts, a headline summary and a per-layer table. */
+export function buildReportModel(run: RunData): { charts: ChartSpec[]; summary: ReportSummary; layers: LayerRow[] } {
+  const { meta } = run;
+  const train = run.records.filter((r): r is TrainRecord => r.type === 'train');
+  const evals = run.records.filter((r): r is EvalRecord => r.type === 'eval');
+  const steps = train.map((r) => r.step);
+  const charts: ChartSpec[] = [];
+  const layerNames = meta.layers.map((l) => l.name);
+  const shownLayers = spread(layerNames, MAX_LINES);
+  const pct = (v: number | null | undefined) => (finite(v) ? v * 100 : null);
+
+  // Loss and accuracy: training per step, evaluation where recorded (x = union of both step sets).
+  const curve = (key: 'loss' | 'accuracy', title: string, yLabel: string, note: string, scale: (v: number | null | undefined) => number | null) => {
+    const hasTrain = train.some((r) => finite(r[key]));
+    const hasEval = evals.some((r) => finite(r[key]));
+    if (!hasTrain && !hasEval) return;
+    const xs = [...new Set([...steps, ...evals.map((e) => e.step)])].sort((a, b) => a - b);
+    const byStep = (recs: Array<TrainRecord | EvalRecord>) => new Map(recs.filter((r) => finite(r[key])).map((r) => [r.step, r[key] as number]));
+    const series: ChartSeries[] = [];
+    if (hasTrain) {
+      const m = byStep(train);
+      series.push({ label: 'train (per step)', values: xs.map((s) => (m.has(s) ? scale(m.get(s)) : null)) });
+      // A running mean makes the trend readable through mini-batch noise.
+      const w = Math.max(1, Math.round(train.length / 25));
+      const raw = train.map((r) => r[key]);
+      const smooth = new Map(train.map((r, i) => [r.step, meanOf(raw.slice(Math.max(0, i - w + 1), i + 1))]));
+      if (w > 1) series.push({ label: `train (mean of ${w})`, values: xs.map((s) => (smooth.has(s) ? scale(smooth.get(s)!) : null)) });
+    }
+    if (hasEval) {
+      const m = byStep(evals);
+      series.push({ label: 'evaluation', values: xs.map((s) => (m.has(s) ? scale(m.get(s)) : null)), dash: true });
+    }
+    charts.push({ id: key, title, note, xLabel: 'step', yLabel, x: xs, series });
+  };
+  curve('loss', 'Loss', 'loss', 'Training loss per optimizer step, its running mean, and evaluation loss.', (v) => (finite(v) ? v : null));
+  curve('accuracy', 'Accuracy', 'accuracy (%)', 'Training accuracy of each batch and evaluation accuracy.', pct);
+
+  if (train.length && layerNames.length) {
+    const τ = meta.oscillationThreshold;
+    charts.push({
+      id: 'oscillating-fraction',
+      title: 'Oscillating weights per layer',
+      note: `Share of sampled weights whose EMA oscillation frequency (momentum ${meta.momentum}) exceeds τ = ${τ}: their integer code keeps flipping back and forth between two levels.`,
+      xLabel: 'step',
+      yLabel: `weights with f > ${τ} (%)`,
+      x: steps,
+      series: shownLayers.map((name) => ({ label: name, values: train.map((r) => pct(r.layers[name]?.oscFrac)) })),
+    });
+    charts.push({
+      id: 'oscillation-events',
+      title: 'Oscillation events per step',
+      note: 'Code changes opposite to the previous change of the same weight (Nagel et al.), summed over the sampled weights of every layer.',
+      xLabel: 'step',
+      yLabel: 'events',
+      x: steps,
+      series: [
+        { label: 'all layers', values: train.map((r) => layerNames.reduce((a, n) => a + (r.layers[n]?.oscCount ?? 0), 0)) },
+        { label: 'mean EMA frequency × 10⁴', values: train.map((r) => { const m = meanOf(layerNames.map((n) => r.layers[n]?.osc)); return m === null ? null : m * 1e4; }), dash: true },
+      ],
+    });
+  }
+
+  // Whole-tensor aggregates appear every `aggregateEvery` steps.
+  const agg = train.filter((r) => layerNames.some((n) => r.layers[n]?.br));
+  if (agg.length) {
+    const sizes = meta.layers.map((l) => l.shape.reduce((a, b) => a * b, 1));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    charts.push({
+      id: 'br-occupancy',
+      title: 'Boundary-range occupancy BR_x',
+      note: 'Share of all tracked weights within ±x quantization steps of a decision threshold (element-weighted over layers). Under CGA these stay trainable and the rest is frozen.',
+      xLabel: 'step',
+      yLabel: 'weights in BR_x (%)',
+      x: agg.map((r) => r.step),
+      series: meta.boundaryRanges.map((x, j) => ({
+        label: `BR ${x}`,
+        values: agg.map((r) => {
+          let acc = 0;
+          meta.layers.forEach((l, li) => (acc += (r.layers[l.name]?.br?.[j] ?? 0) * sizes[li]));
+          return (acc / total) * 100;
+        }),
+      })),
+    });
+    const bins = meta.histogramBins;
+    const sumHist = (r: TrainRecord) => {
+      const h = new Array<number>(bins).fill(0);
+      for (const n of layerNames) r.layers[n]?.hist?.forEach((c, i) => (h[i] += c));
+      const tot = h.reduce((a, b) => a + b, 0) || 1;
+      return h.map((c) => (c / tot) * bins * 2); // density over [0, 0.5]
+    };
+    const first = agg[0];
+    const final = last(agg)!;
+    const histSeries: ChartSeries[] = [{ label: `step ${first.step}`, values: sumHist(first), histogram: true }];
+    if (final !== first) histSeries.push({ label: `step ${final.step}`, values: sumHist(final), histogram: true });
+    charts.push({
+      id: 'threshold-distance',
+      title: 'Distance to the nearest threshold',
+      note: 'Density of |v − (i + ½)| in units of one quantization step, over the sampled weights of all layers. Mass near 0 means weights sitting on a rounding boundary, ready to oscillate.',
+      xLabel: 'distance (steps)',
+      yLabel: 'density',
+      x: Array.from({ length: bins }, (_, i) => (i * 0.5) / bins),
+      series: histSeries,
+    });
+    charts.push({
+      id: 'sqnr',
+      title: 'Weight quantization SQNR',
+      note: '10·log10(Σw² / Σ(w − Q(w))²) of each layer, whole tensor.',
+      xLabel: 'step',
+      yLabel: 'SQNR (dB)',
+      x: agg.map((r) => r.step),
+      series: shownLayers.map((name) => ({ label: name, values: agg.map((r) => r.layers[name]?.sqnr ?? null) })),
+    });
+  }
+
+  // Scale trajectories (the README figure of OFQ: one StatsQ scale during CGA, flat once annealed).
+  if (train.length && layerNames.length) {
+    const rows: Array<{ label: string; layer: string; row: number }> = [];
+    for (const l of meta.layers) l.scaleRows.forEach((c, j) => rows.push({ label: `${l.name}[${c}]`, layer: l.name, row: j }));
+    const picked = spread(rows, MAX_LINES);
+    charts.push({
+      id: 'weight-scales',
+      title: 'Weight scale trajectories',
+      note: 'Relative change of individual per-channel scales (StatsQ: s = 2·mean|w|) since the first step, in parts per million. With CGA they flatten once the trainable weights settle.',
+      xLabel: 'step',
+      yLabel: 'Δs / s₀ (ppm)',
+      x: steps,
+      series: picked.map(({ label, layer, row }) => {
+        const s0 = train.find((r) => finite(r.layers[layer]?.scaleRows[row]))?.layers[layer].scaleRows[row];
+        return { label, values: train.map((r) => { const s = r.layers[layer]?.scaleRows[row]; return finite(s) && finite(s0) && s0 !== 0 ? (s / s0 - 1) * 1e6 : null; }) };
+      }),
+    });
+  }
+  if (train.length && meta.scales.length) {
+    charts.push({
+      id: 'lsq-scales',
+      title: 'LSQ step trajectories',
+      note: 'Mean of each learnable LSQ step over time. A wobbling step moves every threshold at once, the mechanism OFQ blames for oscillation.',
+      xLabel: 'step',
+      yLabel: 'mean step',
+      x: steps,
+      series: spread(meta.scales, MAX_LINES).map((name) => ({ label: name, values: train.map((r) => r.scales[name] ?? null) })),
+      logY: true,
+    });
+  }
+  const flipRecs = train.filter((r) => layerNames.some((n) => r.layers[n]?.flipIn !== undefined));
+  if (flipRecs.length) {
+    charts.push({
+      id: 'gradient-flips',
+      title: 'Gradient-direction flip rate [reconstructed]',
+      note: `Share of sampled weights whose gradient sign flipped since the previous step, inside vs outside ±${meta.flipBand} steps of a threshold (mean over layers).`,
+      xLabel: 'step',
+      yLabel: 'flip rate (%)',
+      x: flipRecs.map((r) => r.step),
+      series: (['flipIn', 'flipOut'] as const).map((k) => ({
+        label: k === 'flipIn' ? `inside BR ${meta.flipBand}` : 'outside',
+        values: flipRecs.map((r) => pct(meanOf(layerNames.map((n) => r.layers[n]?.[k])))),
+      })),
+    });
+  }
+  const extraKeys = [...new Set(train.flatMap((r) => Object.keys(r.extra ?? {})))].slice(0, 8);
+  if (extraKeys.length) {
+    charts.push({
+      id: 'extra',
+      title: 'Other logged values',
+      note: 'Numbers the training loop attached to each step (for example the CGA frozen fraction).',
+      xLabel: 'step',
+      yLabel: 'value',
+      x: steps,
+      series: extraKeys.map((k) => ({ label: k, values: train.map((r) => (finite(r.extra?.[k]) ? r.extra![k] : null)) })),
+    });
+  }
+
+  // Headline numbers and the per-layer table.
+  const lastTrain = last(train);
+  const trackMs = meanOf(train.map((r) => r.trackMs));
+  const stepMs = train.length > 1 ? (train[train.length - 1].t - train[0].t) / (train.length - 1) : null;
+  const summary: ReportSummary = {
+    steps: train.length,
+    finalLoss: lastTrain?.loss ?? null,
+    finalAccuracy: lastTrain?.accuracy ?? null,
+    finalEvalAccuracy: last(evals.filter((e) => finite(e.accuracy)))?.accuracy ?? null,
+    finalOscFrac: lastTrain ? meanOf(layerNames.map((n) => lastTrain.layers[n]?.oscFrac)) : null,
+    trackingOverhead: trackMs !== null && stepMs ? trackMs / stepMs : null,
+    meanTrackMs: trackMs,
+    meanStepMs: stepMs,
+  };
+  const lastAgg = last(agg);
+  const layers: LayerRow[] = meta.layers.map((l) => {
+    const s0 = train[0]?.layers[l.name]?.scale;
+    const s1 = lastTrain?.layers[l.name]?.scale;
+    return {
+      name: l.name,
+      quantizer: l.quantizer,
+      bits: l.bits,
+      shape: l.shape,
+      osc: lastTrain?.layers[l.name]?.osc ?? null,
+      oscFrac: lastTrain?.layers[l.name]?.oscFrac ?? null,
+      totalEvents: train.reduce((a, r) => a + (r.layers[l.name]?.oscCount ?? 0), 0),
+      br: lastAgg?.layers[l.name]?.br ?? null,
+      sqnr: lastAgg?.layers[l.name]?.sqnr ?? null,
+      scaleDrift: finite(s0) && finite(s1) && s0 !== 0 ? s1 / s0 - 1 : null,
+    };
+  });
+  return { charts, summary, layers };
+}
