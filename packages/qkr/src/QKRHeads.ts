@@ -76,10 +76,10 @@ export class QKRHeads {
     }
     this.numHeads = o.numHeads;
     this.dim = c;
-    this.q = tf.variable(tf.clone(q));
-    this.k = tf.variable(tf.clone(k));
-    this.v = tf.variable(tf.clone(v));
-    this.vBias = tf.variable(o.weights.vBias ? tf.clone(o.weights.vBias) : tf.zeros([c]));
+    this.q = tf.tidy(() => tf.variable(tf.clone(q)));
+    this.k = tf.tidy(() => tf.variable(tf.clone(k)));
+    this.v = tf.tidy(() => tf.variable(tf.clone(v)));
+    this.vBias = tf.tidy(() => tf.variable(o.weights.vBias ? tf.clone(o.weights.vBias) : tf.zeros([c])));
     this.qkQuantizer = o.qkQuantizer === undefined ? defaultStatsQ(o.weightBits, 'W_qk') : o.qkQuantizer;
     this.vQuantizer = o.vQuantizer === undefined ? defaultStatsQ(o.weightBits, 'v') : o.vQuantizer;
     if (o.actBits === null) {

@@ -2,7 +2,6 @@ export { DEIT_PRESETS, resolveConfig, tokenCounts, type DeiTConfig, type DeiTPre
 export { createDeiT, buildFloatDeiT } from './create.js';
 export { DeiT, type DeiTModel, type Naming, type NamedParameter } from './model.js';
 export { loadSafetensors, saveSafetensors } from './weights.js';
-export { quantizeDeiT } from './quant/convert.js';
 export type { Module } from './module.js';
 export type { ParamSpec } from './params.js';
 export { Linear, dense } from './nn/linear.js';
@@ -13,3 +12,24 @@ export { Attention } from './fp/attention.js';
 export { Mlp } from './fp/mlp.js';
 export { Block } from './fp/block.js';
 export { PatchEmbed } from './fp/patch-embed.js';
+export {
+  initActivationSteps,
+  quantizeDeiT,
+  quantizeBlock,
+  quantizeAttentionQKR,
+  quantizeAttentionPlain,
+  quantizeMlp,
+  quantizeLinear,
+  quantizePatchEmbed,
+  quantizeHead,
+  modelActivationQuantizers,
+  type BlockQuantOptions,
+} from './quant/convert.js';
+export { QLinear, QHead, type QLinearOptions } from './quant/qlinear.js';
+export { QMLP } from './quant/qmlp.js';
+export { QAttention } from './quant/qattention.js';
+export { QKRAttention } from './quant/qkr-attention.js';
+export { QPatchEmbed } from './quant/qpatch-embed.js';
+export { ShiftedAct } from './quant/shifted-act.js';
+export { Block as QBlock } from './fp/block.js';
+export { loadModuleState, moduleStateDict } from './module-state.js';

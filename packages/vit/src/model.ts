@@ -64,6 +64,8 @@ export class DeiT implements DeiTModel {
   readonly head: Module;
   readonly headDist: Module | null;
   private disposed = false;
+  /** Set by quantizeDeiT with QKR: the largest dropped pretrained q/k bias per block (decision #3). */
+  conversionReport?: { droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }> };
 
   constructor(readonly config: DeiTConfig, parts: DeiTParts) {
     this.patchEmbed = parts.patchEmbed;

@@ -16,6 +16,8 @@ export interface ParamSpec {
   read(): Tensor;
   /** Sets the value from a tensor in PyTorch layout (shape already checked). */
   write(t: Tensor): void;
+  /** A tensor in the variable's layout (e.g. its gradient) converted to PyTorch layout. */
+  toTorch(t: Tensor): Tensor;
 }
 
 /** Prefixes every name of `specs` with `prefix.`. */
@@ -30,6 +32,7 @@ export function directSpec(name: string, v: tf.Variable): ParamSpec {
     variable: () => v,
     read: () => tf.clone(v),
     write: (t) => v.assign(tf.reshape(t, v.shape) as Tensor),
+    toTorch: (t) => tf.clone(t),
   };
 }
 
@@ -40,6 +43,7 @@ export function linearWeightSpec(name: string, v: tf.Variable): ParamSpec {
     variable: () => v,
     read: () => tf.transpose(v),
     write: (t) => tf.tidy(() => v.assign(tf.transpose(t))),
+    toTorch: (t) => tf.transpose(t),
   };
 }
 
@@ -51,6 +55,7 @@ export function convWeightSpec(name: string, v: tf.Variable): ParamSpec {
     variable: () => v,
     read: () => tf.transpose(v, [3, 2, 0, 1]),
     write: (t) => tf.tidy(() => v.assign(tf.transpose(t, [2, 3, 1, 0]))),
+    toTorch: (t) => tf.transpose(t, [3, 2, 0, 1]),
   };
 }
 
@@ -60,6 +65,7 @@ export function constantSpec(name: string, value: number): ParamSpec {
     name, torchShape: [1], kind: 'constant',
     variable: () => null,
     read: () => tf.tensor1d([value]),
+    toTorch: (t) => tf.clone(t),
     write: (t) => {
       const got = t.dataSync()[0];
       if (got !== value) throw new Error(`${name}: this constant must be ${value}, got ${got}`);

@@ -1,6 +1,11 @@
 // Random initialisers (seeded) for DeiT parameters.
 import * as tf from '@tensorflow/tfjs-core';
 
+/** A variable owning `make()`'s result (tf.variable does not dispose its initial tensor, so wrap in tidy). */
+export function newVar(make: () => tf.Tensor): tf.Variable {
+  return tf.tidy(() => tf.variable(make()));
+}
+
 /** A small deterministic seed sequence so every tensor of a seeded model gets its own draw. */
 export class SeedSequence {
   private next: number;
@@ -15,24 +20,26 @@ export class SeedSequence {
 
 /** timm's ViT init: truncated normal, std 0.02. */
 export function truncNormal(shape: number[], seeds: SeedSequence, std = 0.02): tf.Variable {
-  return tf.variable(tf.truncatedNormal(shape, 0, std, 'float32', seeds.take()));
+  const seed = seeds.take();
+  return newVar(() => tf.truncatedNormal(shape, 0, std, 'float32', seed));
 }
 
 /** PyTorch's default Linear/Conv init: U(±1/sqrt(fanIn)) for weight and bias (reference random init). */
 export function torchDefaultUniform(shape: number[], fanIn: number, seeds: SeedSequence): tf.Variable {
   const bound = 1 / Math.sqrt(fanIn);
-  return tf.variable(tf.randomUniform(shape, -bound, bound, 'float32', seeds.take()));
+  const seed = seeds.take();
+  return newVar(() => tf.randomUniform(shape, -bound, bound, 'float32', seed));
 }
 
 export function zerosVar(shape: number[]): tf.Variable {
-  return tf.variable(tf.zeros(shape));
+  return newVar(() => tf.zeros(shape));
 }
 
 export function onesVar(shape: number[]): tf.Variable {
-  return tf.variable(tf.ones(shape));
+  return newVar(() => tf.ones(shape));
 }
 
 /** A new variable holding a copy of `v` (conversions never share variables with the source model). */
 export function copyVar(v: tf.Tensor): tf.Variable {
-  return tf.variable(tf.clone(v));
+  return newVar(() => tf.clone(v));
 }

@@ -1,5 +1,187 @@
-import type { QuantConfig } from '../config.js';
-import type { DeiT } from '../model.js';
-export function quantizeDeiT(_fp: DeiT, _q: QuantConfig): DeiT {
-  throw new Error('not yet');
+// Conversion of a full-precision DeiT (or one of its modules) into the OFQ-quantized form (spec §4.2),
+// copying the pretrained weights (decision #1; `referenceInit` reproduces the reference's random init
+// of attention proj, and of qkv without QKR).
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import { assertBits } from '@ofq/core';
+import { qkrFromFusedQKV, QKRHeads } from '@ofq/qkr';
+import { LsqWeightQuantizer, type LsqQuantizer } from '@ofq/lsq';
+import { tokenCounts, type QuantConfig } from '../config.js';
+import { DeiT } from '../model.js';
+import type { Module } from '../module.js';
+import { Attention } from '../fp/attention.js';
+import { Block } from '../fp/block.js';
+import { Mlp } from '../fp/mlp.js';
+import { PatchEmbed } from '../fp/patch-embed.js';
+import { LayerNorm } from '../nn/layer-norm.js';
+import type { Linear } from '../nn/linear.js';
+import { SeedSequence, copyVar, torchDefaultUniform } from '../nn/init.js';
+import { QHead, QLinear, makeWeightQuantizer } from './qlinear.js';
+import { QMLP } from './qmlp.js';
+import { QAttention } from './qattention.js';
+import { QKRAttention } from './qkr-attention.js';
+import { QPatchEmbed } from './qpatch-embed.js';
+import { ShiftedAct } from './shifted-act.js';
+
+/** What a block's quantized modules need besides their FP weights. */
+export interface BlockQuantOptions {
+  weightBits: number;
+  actBits: number;
+  method: 'ofq' | 'lsq';
+  qkr: boolean;
+  /** Tokens N of the sequence (per-token LSQ steps). */
+  tokens: number;
+  referenceInit?: boolean;
+  gradScaleBatch?: number;
+  /** Random source of `referenceInit` draws. */
+  seeds?: SeedSequence;
+}
+
+function weightMethod(o: BlockQuantOptions): 'statsq' | 'lsq' {
+  return o.method === 'lsq' ? 'lsq' : 'statsq';
+}
+
+function checkQuant(q: QuantConfig): void {
+  if (q == null || typeof q !== 'object') throw new TypeError('quant config { weightBits, actBits, qkr, method } is required');
+  assertBits(q.weightBits, 'quant.weightBits');
+  assertBits(q.actBits, 'quant.actBits');
+  if (q.method !== 'ofq' && q.method !== 'lsq') throw new Error(`quant.method must be 'ofq' or 'lsq', got ${JSON.stringify(q.method)}`);
+  if (typeof q.qkr !== 'boolean') throw new TypeError(`quant.qkr must be a boolean, got ${String(q.qkr)}`);
+}
+
+/** A quantized copy of an FP Linear with a per-token input quantizer (signed unless `unsignedInput`). */
+export function quantizeLinear(fp: Linear, o: BlockQuantOptions, unsignedInput = false): QLinear {
+  return new QLinear(copyVar(fp.kernel), fp.bias ? copyVar(fp.bias) : null, {
+    weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
+    inputGranularity: 'token', unsignedInput, tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
+  });
+}
+
+/** A new QLinear with PyTorch's default random init (the reference's freshly built layers). */
+function randomQLinear(inF: number, outF: number, o: BlockQuantOptions): QLinear {
+  const seeds = o.seeds ?? new SeedSequence();
+  return new QLinear(torchDefaultUniform([inF, outF], inF, seeds), torchDefaultUniform([outF], inF, seeds), {
+    weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
+    inputGranularity: 'token', tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
+  });
+}
+
+export function quantizeMlp(fp: Mlp, o: BlockQuantOptions): QMLP {
+  return new QMLP(quantizeLinear(fp.fc1, o), quantizeLinear(fp.fc2, o, true));
+}
+
+/** Dropped q/k biases of one QKR conversion (decision #3), for the conversion report. */
+export interface DroppedQKBias {
+  maxAbsQBias: number;
+  maxAbsKBias: number;
+}
+
+function maxAbs(t: Tensor | null): number {
+  if (!t) return 0;
+  const m = tf.tidy(() => tf.max(tf.abs(t)));
+  const v = m.dataSync()[0];
+  m.dispose();
+  return v;
+}
+
+/** QKR attention (spec §5) from an FP attention: q/k biases dropped, v bias kept, proj copied (or random). */
+export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report?: DroppedQKBias[]): QKRAttention {
+  const c = fp.dim;
+  const conv = qkrFromFusedQKV(fp.qkv.kernel, fp.qkv.bias, { numHeads: fp.numHeads });
+  report?.push({ maxAbsQBias: maxAbs(conv.droppedQBias), maxAbsKBias: maxAbs(conv.droppedKBias) });
+  const wm = weightMethod(o);
+  const heads = new QKRHeads({
+    numHeads: fp.numHeads,
+    weights: { q: conv.q, k: conv.k, v: conv.v, vBias: conv.vBias },
+    qkQuantizer: makeWeightQuantizer(wm, o.weightBits, 'qk_quant'),
+    vQuantizer: makeWeightQuantizer(wm, o.weightBits, 'v_quant'),
+    actBits: o.actBits,
+    gradScaleBatch: o.gradScaleBatch,
+  });
+  tf.dispose([conv.q, conv.k, conv.v, conv.vBias, conv.droppedQBias, conv.droppedKBias].filter((t): t is Tensor => t !== null));
+  if (heads.vQuantizer instanceof LsqWeightQuantizer) heads.vQuantizer.initFrom(heads.v);
+  const input = new ShiftedAct(c, { bits: o.actBits, granularity: 'token', gradScaleBatch: o.gradScaleBatch, name: 'quant_x_4_qkv' }, [o.tokens]);
+  const proj = o.referenceInit ? randomQLinear(c, c, o) : quantizeLinear(fp.proj, o);
+  return new QKRAttention(input, heads, proj, o.tokens);
+}
+
+/** Quantized attention without QKR (spec §4.3): qkv and proj copied (or random with referenceInit). */
+export function quantizeAttentionPlain(fp: Attention, o: BlockQuantOptions): QAttention {
+  const c = fp.dim;
+  const qkv = o.referenceInit ? randomQLinear(c, 3 * c, o) : quantizeLinear(fp.qkv, o);
+  const proj = o.referenceInit ? randomQLinear(c, c, o) : quantizeLinear(fp.proj, o);
+  return new QAttention(qkv, proj, fp.numHeads, { actBits: o.actBits, tokens: o.tokens, gradScaleBatch: o.gradScaleBatch });
+}
+
+/** A quantized block: FP LayerNorms (copied), quantized attention and MLP. */
+export function quantizeBlock(fp: Block, o: BlockQuantOptions, report?: DroppedQKBias[]): Block {
+  if (!(fp.attn instanceof Attention) || !(fp.mlp instanceof Mlp)) throw new Error('quantizeBlock: the block is already quantized');
+  const ln = (n: LayerNorm) => new LayerNorm(n.weight.shape[0] as number, n.eps, copyVar(n.weight), copyVar(n.bias));
+  const attn = o.qkr ? quantizeAttentionQKR(fp.attn, o, report) : quantizeAttentionPlain(fp.attn, o);
+  return new Block(ln(fp.norm1), attn, ln(fp.norm2), quantizeMlp(fp.mlp, o));
+}
+
+/** 8-bit patch embedding from the FP one (copied conv weights). */
+export function quantizePatchEmbed(fp: PatchEmbed, imgSize: number, o: { gradScaleBatch?: number } = {}): QPatchEmbed {
+  return new QPatchEmbed(copyVar(fp.kernel), copyVar(fp.bias), imgSize, { bits: 8, gradScaleBatch: o.gradScaleBatch });
+}
+
+/** 8-bit classifier head from an FP Linear. */
+export function quantizeHead(fp: Linear, o: { gradScaleBatch?: number } = {}): QHead {
+  return new QHead(copyVar(fp.kernel), fp.bias ? copyVar(fp.bias) : null, { bits: 8, gradScaleBatch: o.gradScaleBatch });
+}
+
+/** A quantized DeiT converted from `fp` (left untouched): the model of spec §4.2. */
+export function quantizeDeiT(fp: DeiT, quant: QuantConfig): DeiT {
+  checkQuant(quant);
+  if (!(fp instanceof DeiT) || !(fp.patchEmbed instanceof PatchEmbed)) throw new Error('quantizeDeiT: expects a full-precision DeiT (from createDeiT without quant)');
+  const c = fp.config;
+  const o: BlockQuantOptions = {
+    weightBits: quant.weightBits, actBits: quant.actBits, method: quant.method, qkr: quant.qkr,
+    tokens: tokenCounts(c).tokens, referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch,
+    seeds: new SeedSequence(quant.seed ?? c.seed),
+  };
+  const report: DroppedQKBias[] = [];
+  const model = new DeiT({ ...c, quant: { ...quant } }, {
+    patchEmbed: quantizePatchEmbed(fp.patchEmbed, c.imgSize, o),
+    clsToken: copyVar(fp.clsToken),
+    distToken: fp.distToken ? copyVar(fp.distToken) : null,
+    posEmbed: copyVar(fp.posEmbed),
+    blocks: fp.blocks.map((b) => quantizeBlock(b, o, report)),
+    norm: new LayerNorm(c.embedDim, fp.norm.eps, copyVar(fp.norm.weight), copyVar(fp.norm.bias)),
+    head: quantizeHead(fp.head as Linear, o),
+    headDist: fp.headDist ? quantizeHead(fp.headDist as Linear, o) : null,
+  });
+  if (quant.qkr) model.conversionReport = { droppedQKBiases: report };
+  return model;
+}
+
+interface WithActQuantizers {
+  activationQuantizers(): LsqQuantizer[];
+}
+
+function activationQuantizersOf(m: Module | Block): LsqQuantizer[] {
+  if (m instanceof Block) return [m.attn, m.mlp].flatMap((x) => activationQuantizersOf(x));
+  const f = (m as Partial<WithActQuantizers>).activationQuantizers;
+  return typeof f === 'function' ? f.call(m) : [];
+}
+
+/** Every LSQ activation quantizer of a model, in forward order. */
+export function modelActivationQuantizers(model: DeiT): LsqQuantizer[] {
+  return [model.patchEmbed, ...model.blocks, model.head, ...(model.headDist ? [model.headDist] : [])].flatMap((m) => activationQuantizersOf(m));
+}
+
+/**
+ * The LSQ initialisation pass (the reference's "setup_alpha"): every activation step is (re)created
+ * from `batch` as it flows through the model, without gradient. Run it before building the optimizer:
+ * it replaces the step variables.
+ */
+export function initActivationSteps(model: DeiT | import('../model.js').DeiTModel, batch: Tensor4D): void {
+  if (!(model instanceof DeiT)) throw new Error('initActivationSteps: expects a DeiT from createDeiT/quantizeDeiT');
+  const qs = modelActivationQuantizers(model);
+  if (qs.length === 0) throw new Error('initActivationSteps: the model has no activation quantizers (is it quantized?)');
+  for (const q of qs) q.dispose(); // drops the step; the next apply initialises it from its input
+  tf.tidy(() => {
+    model.forwardTrain(batch);
+  });
 }

@@ -1,0 +1,88 @@
+// Quantized Linear (reference QLinear / LSQ_QLinear4head): `y = (b_after + LSQ(x + b_before))·Q(K) + bias`,
+// the bias staying full precision and added after the matmul.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { WeightQuantizer } from '@ofq/core';
+import { LsqWeightQuantizer } from '@ofq/lsq';
+import { StatsQuantizer } from '@ofq/statsq';
+import type { LsqGranularity } from '@ofq/lsq';
+import type { Module } from '../module.js';
+import { directSpec, linearWeightSpec, type ParamSpec } from '../params.js';
+import { dense } from '../nn/linear.js';
+import { ShiftedAct } from './shifted-act.js';
+import { weightQuantizerSpec } from './specs.js';
+
+export interface QLinearOptions {
+  /** Weight quantizer bits and kind: StatsQ ('ofq') or per-row LSQ ('lsq'). */
+  weightBits: number;
+  weightMethod: 'statsq' | 'lsq';
+  actBits: number;
+  /** 'token' (per token position, blocks) or 'tensor' (one step, the classifier heads). */
+  inputGranularity: Extract<LsqGranularity, 'token' | 'tensor'>;
+  /** Unsigned input range (fc2, after GELU). */
+  unsignedInput?: boolean;
+  /** Tokens N (steps of a per-token input quantizer). */
+  tokens?: number;
+  gradScaleBatch?: number;
+}
+
+export function makeWeightQuantizer(method: 'statsq' | 'lsq', bits: number, name: string): WeightQuantizer {
+  return method === 'lsq' ? new LsqWeightQuantizer({ bits, name }) : new StatsQuantizer({ bits, name });
+}
+
+export class QLinear implements Module {
+  readonly input: ShiftedAct;
+  readonly weightQuantizer: WeightQuantizer;
+
+  constructor(
+    /** Kernel [in, out] (tfjs layout); taken over, not copied. */
+    readonly kernel: tf.Variable,
+    readonly bias: tf.Variable | null,
+    readonly options: QLinearOptions,
+  ) {
+    const [inF, outF] = kernel.shape as number[];
+    const { inputGranularity: g, tokens } = options;
+    if (g === 'token' && !tokens) throw new Error('QLinear: a per-token input quantizer needs the token count');
+    this.input = new ShiftedAct(
+      inF,
+      { bits: options.actBits, granularity: g, unsigned: options.unsignedInput ?? false, gradScaleBatch: options.gradScaleBatch, name: 'input_quant_fn' },
+      g === 'token' ? [tokens as number] : [1],
+    );
+    this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn');
+    // LSQ weight steps depend only on the weight: create them now (same value as the reference's lazy init).
+    if (this.weightQuantizer instanceof LsqWeightQuantizer) this.weightQuantizer.initFrom(kernel);
+    void outF;
+  }
+
+  apply(x: Tensor): Tensor {
+    return tf.tidy(() => dense(this.input.apply(x), this.weightQuantizer.quantize(this.kernel), this.bias));
+  }
+
+  params(): ParamSpec[] {
+    const out = [linearWeightSpec('weight', this.kernel)];
+    if (this.bias) out.push(directSpec('bias', this.bias));
+    out.push(this.input.stepSpec());
+    out.push(weightQuantizerSpec('statsq_fn', 'lsqw_fn', this.weightQuantizer, [this.kernel.shape[1] as number]));
+    out.push(...this.input.shiftSpecs());
+    return out;
+  }
+
+  activationQuantizers() {
+    return [this.input.quantizer];
+  }
+
+  dispose(): void {
+    this.kernel.dispose();
+    this.bias?.dispose();
+    this.input.dispose();
+    (this.weightQuantizer as { dispose?: () => void }).dispose?.();
+  }
+}
+
+/** The 8-bit classifier head (reference LSQ_QLinear4head): per-tensor input LSQ with shifts, per-row LSQ weight. */
+export class QHead extends QLinear {
+  constructor(kernel: tf.Variable, bias: tf.Variable | null, o: { bits?: number; gradScaleBatch?: number } = {}) {
+    const bits = o.bits ?? 8;
+    super(kernel, bias, { weightBits: bits, weightMethod: 'lsq', actBits: bits, inputGranularity: 'tensor', gradScaleBatch: o.gradScaleBatch });
+  }
+}
