@@ -18,7 +18,9 @@ for (const backend of TEST_BACKENDS) {
       expect(r.engine).toBe('onnxruntime');
       expect(r.backend).toBe(backend);
       expect(r.kernels).toEqual(
-        backend === 'wasm' ? ['BatchMatMul', '_FusedMatMul', 'Identity'] : ['BatchMatMul', '_FusedMatMul'],
+        backend === 'wasm'
+          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'Identity']
+          : ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum'],
       );
       expect(accelStatus()).toEqual([r]);
       uninstallAccel();
@@ -77,7 +79,7 @@ for (const backend of TEST_BACKENDS) {
         tf.tidy(() => {
           const y = tf.matMul(a, b, true, false);
           const z = tf.fused.matMul({ a: tf.reshape(tf.transpose(a, [0, 2, 1]), [18, 17]), b: tf.reshape(tf.slice(b, [0, 0, 0], [1, 17, 5]), [17, 5]), bias, activation: 'relu' });
-          return tf.add(tf.sum(y.clone()), tf.sum(z));
+          return tf.add(tf.sum(tf.erf(y.clone()), 0).sum(), tf.sum(tf.exp(z), -1).sum());
         });
       step().dispose(); // warm-up: sessions and heap reach their steady state
       const tensors = tf.memory().numTensors;

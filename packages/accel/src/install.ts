@@ -7,7 +7,9 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { fusedMatMulKernel, batchMatMulKernel, type MatMulRunner } from './kernels/matmul.js';
 import { sharedIdentityKernel } from './kernels/identity.js';
 import { AccelEngineUnavailableError, loadOrtBinding } from './ort-binding.js';
-import { OrtMatMul } from './ort-matmul.js';
+import { OrtMatMul, ortSessionOptions } from './ort-matmul.js';
+import { OrtUnary } from './ort-unary.js';
+import { sumKernel, unaryKernel } from './kernels/elementwise.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
 
 export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
@@ -102,9 +104,16 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
       const run: MatMulRunner = (a, as, b, bs, tA, tB, o, os) => mm.run(a, as, b, bs, tA, tB, o, os);
       replace(backendName, batchMatMulKernel(backendName, mem, run, tf.getKernel('BatchMatMul', backendName)), stock);
       replace(backendName, fusedMatMulKernel(backendName, mem, run, tf.getKernel('_FusedMatMul', backendName)), stock);
+      const unary = new OrtUnary(ort, ortSessionOptions({ threads: options.threads, spin: options.spin }));
+      const runUnary = unary.run.bind(unary);
+      for (const op of ['Erf', 'Exp'] as const) replace(backendName, unaryKernel(op, backendName, mem, runUnary, tf.getKernel(op, backendName)), stock);
+      replace(backendName, sumKernel(backendName, mem, run, tf.getKernel('Sum', backendName)), stock);
       chosen = 'onnxruntime';
       ortVersion = ort.version;
-      dispose = () => mm.dispose();
+      dispose = () => {
+        mm.dispose();
+        unary.dispose();
+      };
     } catch (e) {
       if (engine === 'onnxruntime' || !(e instanceof AccelEngineUnavailableError)) throw e;
       fallbackReason = e.message;

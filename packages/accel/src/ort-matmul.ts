@@ -20,6 +20,20 @@ export interface OrtMatMulOptions {
   spin?: boolean;
 }
 
+/** Session options shared by every accel model: one op, sequential, no arena (outputs are ours). */
+export function ortSessionOptions(o: OrtMatMulOptions): Record<string, unknown> {
+  const opts: Record<string, unknown> = {
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: false,
+    enableMemPattern: false,
+    extra: { session: { intra_op: { allow_spinning: o.spin ? '1' : '0' } } },
+  };
+  if (o.threads) opts.intraOpNumThreads = o.threads;
+  return opts;
+}
+
 export class OrtMatMul {
   private readonly sessions = new Map<string, OrtNativeSession>();
 
@@ -54,16 +68,7 @@ export class OrtMatMul {
       ],
       outputs: [{ name: 'y', dims: dims('y', Math.max(rankA, rankB)) }],
     });
-    const opts: Record<string, unknown> = {
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      enableCpuMemArena: false,
-      enableMemPattern: false,
-      extra: { session: { intra_op: { allow_spinning: this.options.spin ? '1' : '0' } } },
-    };
-    if (this.options.threads) opts.intraOpNumThreads = this.options.threads;
-    s = this.ort.createSession(model, opts);
+    s = this.ort.createSession(model, ortSessionOptions(this.options));
     this.sessions.set(key, s);
     return s;
   }
