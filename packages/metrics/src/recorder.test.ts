@@ -71,10 +71,10 @@ for (const backend of TEST_BACKENDS) {
       expect(lines.length).toBe(33);
       const first = train[0].layers['fc1.weight'];
       expect(first.br).toHaveLength(4);
-      expect(first.hist!.reduce((a, b) => a + b, 0)).toBe(512);
+      expect(first.hist!.reduce((a, b) => a + b, 0) + first.histOver!).toBe(512);
       expect(train[1].layers['fc1.weight'].br).toBeUndefined(); // aggregates every 5 steps
       expect(train[5].layers['fc1.weight'].br).toHaveLength(4);
-      expect(train[0].layers['fc2.weight'].hist!.reduce((a, b) => a + b, 0)).toBe(256); // 64×4 < sample size
+      { const l2 = train[0].layers["fc2.weight"]; expect(l2.hist!.reduce((a, b) => a + b, 0) + l2.histOver!).toBe(256); } // 64×4 < sample size
       // Oscillation statistics are consistent: events are whole counts, fractions in [0, 1].
       for (const r of train) {
         for (const l of Object.values(r.layers)) {

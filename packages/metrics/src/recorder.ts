@@ -273,9 +273,15 @@ export class MetricsRecorder {
         k += boundaryRanges.length;
         stats.sqnr = round6(values[k++]);
         const hist = new Array<number>(histogramBins).fill(0);
-        for (let j = 0; j < l.sampled; j++) hist[Math.min(histogramBins - 1, Math.floor((values[k + j] / 0.5) * histogramBins))]++;
+        let over = 0;
+        for (let j = 0; j < l.sampled; j++) {
+          const d = values[k + j];
+          if (d > 0.5) over++; // clipped / outer-half weights: no threshold within half a step
+          else hist[Math.min(histogramBins - 1, Math.floor((d / 0.5) * histogramBins))]++;
+        }
         k += l.sampled;
         stats.hist = hist;
+        stats.histOver = over;
       }
       layers[l.name] = stats;
     });

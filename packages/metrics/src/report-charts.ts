@@ -18,8 +18,8 @@ export interface ChartSpec {
   yLabel: string;
   x: number[];
   series: ChartSeries[];
-  /** Show y on a log10 axis. */
-  logY?: boolean;
+  /** Start the y axis at zero. */
+  zeroY?: boolean;
 }
 
 export interface ReportSummary {
@@ -156,16 +156,28 @@ export function buildReportModel(run: RunData): { charts: ChartSpec[]; summary: 
     };
     const first = agg[0];
     const final = last(agg)!;
+    const overShare = (r: TrainRecord) => {
+      let over = 0;
+      let all = 0;
+      for (const n of layerNames) {
+        const l = r.layers[n];
+        if (!l?.hist) continue;
+        over += l.histOver ?? 0;
+        all += l.hist.reduce((a, b) => a + b, 0) + (l.histOver ?? 0);
+      }
+      return all ? over / all : 0;
+    };
     const histSeries: ChartSeries[] = [{ label: `step ${first.step}`, values: sumHist(first), histogram: true }];
     if (final !== first) histSeries.push({ label: `step ${final.step}`, values: sumHist(final), histogram: true });
     charts.push({
       id: 'threshold-distance',
       title: 'Distance to the nearest threshold',
-      note: 'Density of |v − (i + ½)| in units of one quantization step, over the sampled weights of all layers. Mass near 0 means weights sitting on a rounding boundary, ready to oscillate.',
+      note: `Density of |v − (i + ½)| in units of one quantization step, over the sampled weights of all layers. Mass near 0 means weights sitting on a rounding boundary, ready to oscillate. (${(overShare(final) * 100).toFixed(1)}% of weights lie more than half a step beyond the outermost threshold and are not shown.)`,
       xLabel: 'distance (steps)',
       yLabel: 'density',
       x: Array.from({ length: bins }, (_, i) => (i * 0.5) / bins),
       series: histSeries,
+      zeroY: true,
     });
     charts.push({
       id: 'sqnr',
@@ -183,17 +195,24 @@ export function buildReportModel(run: RunData): { charts: ChartSpec[]; summary: 
     const rows: Array<{ label: string; layer: string; row: number }> = [];
     for (const l of meta.layers) l.scaleRows.forEach((c, j) => rows.push({ label: `${l.name}[${c}]`, layer: l.name, row: j }));
     const picked = spread(rows, MAX_LINES);
+    const rel = picked.map(({ layer, row }) => {
+      const s0 = train.find((r) => finite(r.layers[layer]?.scaleRows[row]))?.layers[layer].scaleRows[row];
+      return train.map((r) => {
+        const s = r.layers[layer]?.scaleRows[row];
+        return finite(s) && finite(s0) && s0 !== 0 ? s / s0 - 1 : null;
+      });
+    });
+    // Parts per million suit CGA's tiny drifts (the paper's figure); percent suits ordinary training.
+    const maxRel = Math.max(0, ...rel.flat().filter(finite).map(Math.abs));
+    const [unit, factor] = maxRel > 1e-2 ? ['%', 100] : ['ppm', 1e6];
     charts.push({
       id: 'weight-scales',
       title: 'Weight scale trajectories',
-      note: 'Relative change of individual per-channel scales (StatsQ: s = 2·mean|w|) since the first step, in parts per million. With CGA they flatten once the trainable weights settle.',
+      note: `Relative change of individual per-channel scales (StatsQ: s = 2·mean|w|) since the first step, in ${unit === '%' ? 'percent' : 'parts per million'}. With CGA they flatten once the trainable weights settle.`,
       xLabel: 'step',
-      yLabel: 'Δs / s₀ (ppm)',
+      yLabel: `Δs / s₀ (${unit})`,
       x: steps,
-      series: picked.map(({ label, layer, row }) => {
-        const s0 = train.find((r) => finite(r.layers[layer]?.scaleRows[row]))?.layers[layer].scaleRows[row];
-        return { label, values: train.map((r) => { const s = r.layers[layer]?.scaleRows[row]; return finite(s) && finite(s0) && s0 !== 0 ? (s / s0 - 1) * 1e6 : null; }) };
-      }),
+      series: picked.map(({ label }, i) => ({ label, values: rel[i].map((v) => (v === null ? null : v * factor)) })),
     });
   }
   if (train.length && meta.scales.length) {
@@ -205,7 +224,6 @@ export function buildReportModel(run: RunData): { charts: ChartSpec[]; summary: 
       yLabel: 'mean step',
       x: steps,
       series: spread(meta.scales, MAX_LINES).map((name) => ({ label: name, values: train.map((r) => r.scales[name] ?? null) })),
-      logY: true,
     });
   }
   const flipRecs = train.filter((r) => layerNames.some((n) => r.layers[n]?.flipIn !== undefined));

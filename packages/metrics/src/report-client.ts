@@ -29,13 +29,14 @@ export const REPORT_CLIENT_JS = String.raw`
       if (s.histogram) {
         opt.paths = uPlot.paths.stepped({ align: 1 });
         opt.fill = alpha(c, 0.18);
+        opt.points = { show: false };
       }
       series.push(opt);
     });
     var opts = {
       width: widthOf(el), height: 260,
       series: series,
-      scales: { x: { time: false }, y: spec.logY ? { distr: 3 } : {} },
+      scales: { x: { time: false }, y: spec.zeroY ? { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } } : {} },
       axes: [
         { label: spec.xLabel, stroke: '#475569', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#cbd5e1' } },
         { label: spec.yLabel, stroke: '#475569', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#cbd5e1' }, size: 60,

@@ -51,6 +51,9 @@ function summaryCards(s: ReportSummary): string {
   return cards.map(([k, v, d]) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div><div class="d">${esc(d)}</div></div>`).join('');
 }
 
+/** Relative scale drift: ppm for CGA-sized drifts, percent otherwise. */
+const drift = (d: number | null) => (d === null ? '–' : Math.abs(d) < 1e-2 ? `${num(d * 1e6, 3)} ppm` : pct(d));
+
 function layerTable(rows: LayerRow[], brs: number[]): string {
   const head = ['layer', 'quantizer', 'shape', 'mean f', 'f > τ', 'events', ...brs.map((b) => `BR ${b}`), 'SQNR dB', 'Δ mean scale'];
   const body = rows
@@ -58,7 +61,7 @@ function layerTable(rows: LayerRow[], brs: number[]): string {
       (r) =>
         `<tr><td class="name">${esc(r.name)}</td><td>${esc(`${r.quantizer} ${r.bits}-bit`)}</td><td>${r.shape.join('×')}</td><td>${num(r.osc, 3)}</td><td>${pct(r.oscFrac)}</td><td>${r.totalEvents}</td>` +
         brs.map((_, j) => `<td>${pct(r.br?.[j] ?? null)}</td>`).join('') +
-        `<td>${num(r.sqnr, 3)}</td><td>${r.scaleDrift === null ? '–' : `${num(r.scaleDrift * 1e6, 3)} ppm`}</td></tr>`,
+        `<td>${num(r.sqnr, 3)}</td><td>${drift(r.scaleDrift)}</td></tr>`,
     )
     .join('');
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`;

@@ -61,6 +61,8 @@ export interface LayerStepStats {
   sqnr?: number;
   /** (aggregate) Histogram of the sampled distances to the nearest threshold, `histogramBins` bins on [0, 0.5]. */
   hist?: number[];
+  /** (aggregate) Sampled weights farther than 0.5 from every threshold (beyond the outermost one), left out of `hist`. */
+  histOver?: number;
 }
 
 export interface TrainRecord {

@@ -18,18 +18,21 @@ function seededNormal(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 
-/** Synthetic classification data: 4 Gaussian clusters in 16 dimensions. */
-function makeData(n: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+/** Synthetic classification data: 4 overlapping Gaussian clusters in 16 dimensions (about 85% separable). */
+function makeData(n: number, seed: number): { train: { x: tf.Tensor2D; y: tf.Tensor2D }; test: { x: tf.Tensor2D; y: tf.Tensor2D } } {
   const rnd = seededNormal(seed);
-  const centres = Array.from({ length: 4 }, () => Array.from({ length: 16 }, () => rnd() * 1.2));
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = i % 4;
-    for (let d = 0; d < 16; d++) xs.push(centres[c][d] + rnd());
-    ys.push(c);
-  }
-  return tf.tidy(() => ({ x: tf.tensor2d(xs, [n, 16]), y: tf.oneHot(tf.tensor1d(ys, 'int32'), 4).toFloat() as tf.Tensor2D }));
+  const centres = Array.from({ length: 4 }, () => Array.from({ length: 16 }, () => rnd() * 0.35));
+  const draw = (count: number) => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const c = i % 4;
+      for (let d = 0; d < 16; d++) xs.push(centres[c][d] + rnd());
+      ys.push(c);
+    }
+    return tf.tidy(() => ({ x: tf.tensor2d(xs, [count, 16]), y: tf.oneHot(tf.tensor1d(ys, 'int32'), 4).toFloat() as tf.Tensor2D }));
+  };
+  return { train: draw(n), test: draw(256) };
 }
 
 export function runTinyTraining(dir: string, o: { steps?: number; recorder?: Partial<RecorderOptions> } = {}): TinyRunResult {
@@ -39,8 +42,7 @@ export function runTinyTraining(dir: string, o: { steps?: number; recorder?: Par
   const fc1 = init([16, 64]);
   const fc2 = init([64, 4]);
   const act = new LsqQuantizer({ bits: 2, granularity: 'tensor', unsigned: true, name: 'fc2.input' });
-  const train = makeData(512, 1);
-  const test = makeData(256, 2);
+  const { train, test } = makeData(512, 1);
   const forward = (x: tf.Tensor) => {
     const h = tf.relu(tf.matMul(x, statsQuantize(fc1, { bits: 2 })));
     return tf.matMul(act.apply(h), statsQuantize(fc2, { bits: 2 }));
