@@ -73,7 +73,7 @@ CASES.push(
     },
     rename: (n) => `proj.${n}`,
     inX: nchwToNhwc,
-    outY: (y) => tf.transpose(tf.reshape(y, [y.shape[0], 4, 4, y.shape[2]]), [0, 3, 1, 2]),
+    outY: (y) => tf.transpose(tf.reshape(y, [y.shape[0], 4, 4, y.shape[2] as number]), [0, 3, 1, 2]),
     outGradX: nhwcToNchw,
   },
 );
