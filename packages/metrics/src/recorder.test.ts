@@ -91,7 +91,7 @@ for (const backend of TEST_BACKENDS) {
       // against wall time (shared CI cores); the DeiT-T budget is checked in recorder-cost.test.ts.
       expect(result.meanTrackMs).toBeGreaterThan(0);
       const html = renderReport(run);
-      for (const id of ['loss', 'accuracy', 'oscillating-fraction', 'oscillation-events', 'br-occupancy', 'threshold-distance', 'sqnr', 'weight-scales', 'lsq-scales', 'gradient-flips', 'extra']) {
+      for (const id of ['loss', 'accuracy', 'oscillating-fraction', 'oscillation-events', 'br-occupancy', 'threshold-distance', 'sqnr', 'weight-scales', 'lsq-scales', 'gradient-flips', 'extra-0']) {
         expect(html).toContain(`id="chart-${id}"`);
       }
       expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/[^"' ]+\.(js|css)/);

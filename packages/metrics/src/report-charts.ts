@@ -99,7 +99,9 @@ export function buildReportModel(run: RunData): { charts: ChartSpec[]; summary: 
     charts.push({ id: key, title, note, xLabel: 'step', yLabel, x: xs, series });
   };
   curve('loss', 'Loss', 'loss', 'Training loss per optimizer step, its running mean, and evaluation loss.', (v) => (finite(v) ? v : null));
-  curve('accuracy', 'Accuracy', 'accuracy (%)', 'Training accuracy of each batch and evaluation accuracy.', pct);
+  // Accuracy is recorded as a fraction; a run that logged percents (any value > 1.5) is shown as is.
+  const accPercent = run.records.some((r) => finite(r.accuracy) && (r.accuracy as number) > 1.5);
+  curve('accuracy', 'Accuracy', 'accuracy (%)', 'Training accuracy of each batch and evaluation accuracy.', accPercent ? (v) => (finite(v) ? v : null) : pct);
 
   if (train.length && layerNames.length) {
     const τ = meta.oscillationThreshold;
@@ -241,18 +243,21 @@ export function buildReportModel(run: RunData): { charts: ChartSpec[]; summary: 
       })),
     });
   }
-  const extraKeys = [...new Set(train.flatMap((r) => Object.keys(r.extra ?? {})))].slice(0, 8);
-  if (extraKeys.length) {
+  // Extra numbers, one small chart each (they rarely share a scale): e.g. CGA frozen fraction, stage.
+  const extraKeys = [...new Set(train.flatMap((r) => Object.keys(r.extra ?? {})))]
+    .filter((k) => train.some((r) => finite(r.extra?.[k])))
+    .slice(0, 6);
+  extraKeys.forEach((k, i) => {
     charts.push({
-      id: 'extra',
-      title: 'Other logged values',
-      note: 'Numbers the training loop attached to each step (for example the CGA frozen fraction).',
+      id: `extra-${i}`,
+      title: k,
+      note: 'A number the training loop attached to each step.',
       xLabel: 'step',
-      yLabel: 'value',
+      yLabel: k,
       x: steps,
-      series: extraKeys.map((k) => ({ label: k, values: train.map((r) => (finite(r.extra?.[k]) ? r.extra![k] : null)) })),
+      series: [{ label: k, values: train.map((r) => (finite(r.extra?.[k]) ? r.extra![k] : null)) }],
     });
-  }
+  });
 
   // Headline numbers and the per-layer table.
   const lastTrain = last(train);
@@ -261,8 +266,8 @@ export function buildReportModel(run: RunData): { charts: ChartSpec[]; summary: 
   const summary: ReportSummary = {
     steps: train.length,
     finalLoss: lastTrain?.loss ?? null,
-    finalAccuracy: lastTrain?.accuracy ?? null,
-    finalEvalAccuracy: last(evals.filter((e) => finite(e.accuracy)))?.accuracy ?? null,
+    finalAccuracy: lastTrain?.accuracy !== undefined ? lastTrain.accuracy / (accPercent ? 100 : 1) : null,
+    finalEvalAccuracy: ((a) => (a === undefined ? null : a / (accPercent ? 100 : 1)))(last(evals.filter((e) => finite(e.accuracy)))?.accuracy),
     finalOscFrac: lastTrain ? meanOf(layerNames.map((n) => lastTrain.layers[n]?.oscFrac)) : null,
     trackingOverhead: trackMs !== null && stepMs ? trackMs / stepMs : null,
     meanTrackMs: trackMs,
