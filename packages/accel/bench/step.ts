@@ -177,9 +177,14 @@ async function main(): Promise<void> {
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
   console.log(`DeiT-Tiny 224² fwd+bwd, ${STEPS} timed step(s) after 1 warm-up, micro-batches fp ${MICRO.fp} / w2a2 ${MICRO['w2a2-qkr']} (tfjs only); ${machine}; load ${os.loadavg()[0].toFixed(2)}`);
   const results: Result[] = [];
+  fs.mkdirSync(path.join(HERE, 'results'), { recursive: true });
+  const file = path.join(HERE, 'results', `step-${started.replace(/[:.]/g, '-')}.json`);
+  // Saved after every row, so an interrupted run keeps what it measured.
+  const save = () => fs.writeFileSync(file, JSON.stringify({ started, machine, loadavg: os.loadavg(), steps: STEPS, microBatch: MICRO, results }, null, 2));
   for (const row of rows) {
     const r = row.engine === 'pytorch' ? runPytorch(row) : runChild(row);
     results.push(r);
+    save();
     console.log(r.ok ? `  ${r.id}: ${fmt(r.medianMs)} ms (cpu ${fmt(r.cpuMs)} ms)` : `  ${r.id}: ${r.message}`);
   }
   const find = (model: string, batch: number, engine: string) => results.find((r) => r.model === model && r.batch === batch && r.engine === engine && r.ok);
@@ -198,9 +203,7 @@ async function main(): Promise<void> {
       `| ${r.model} | ${r.batch} | ${r.engine} | ${r.microBatch ?? r.batch} | ${fmt(r.medianMs)} | ${fmt(r.cpuMs)} | ${fmt(r.imagesPerSec, 1)} | ${fmt(r.peakRssMiB)} | ${ratio(torch)} | ${ratio(stock)} | ${r.model === 'fp' ? '—' : ratio(fp)} |`,
     );
   }
-  fs.mkdirSync(path.join(HERE, 'results'), { recursive: true });
-  const file = path.join(HERE, 'results', `step-${started.replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ started, machine, loadavg: os.loadavg(), steps: STEPS, microBatch: MICRO, results }, null, 2));
+  save();
   console.log(`\nsaved ${path.relative(process.cwd(), file)}`);
 }
 
