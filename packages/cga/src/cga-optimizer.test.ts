@@ -16,7 +16,7 @@ class SpyOptimizer extends tf.Optimizer {
   static get className() {
     return 'Spy';
   }
-  applyGradients(g: tf.NamedTensorMap | Array<{ name: string; tensor: tf.Tensor }>): void {
+  override applyGradients(g: tf.NamedTensorMap | Array<{ name: string; tensor: tf.Tensor }>): void {
     for (const v of this.watch) this.pre.set(v.name, bitsOf(v));
     this.inner.applyGradients(g as tf.NamedTensorMap);
     for (const v of this.watch) this.afterInner.set(v.name, bitsOf(v));
@@ -24,7 +24,7 @@ class SpyOptimizer extends tf.Optimizer {
   getConfig() {
     return {};
   }
-  dispose() {
+  override dispose() {
     this.inner.dispose();
   }
 }
@@ -64,7 +64,7 @@ for (const backend of TEST_BACKENDS) {
         const masks = [fc1, fc2].map((w) => confidenceMask(w, { bits: 2, boundaryRange: BR }));
         const before = [fc1, fc2].map(bitsOf);
         const headBefore = bitsOf(head);
-        const run = () => tf.dispose(cga.minimize(loss, true));
+        const run = () => tf.dispose(cga.minimize(loss, true) ?? []);
         if (step === 0) run(); // Adam creates its moment variables on the first step
         else expectNoLeaks(run, `CGA step ${step}`);
         const stats = cga.lastStats!;

@@ -3,7 +3,7 @@ import { createCGA, type CGAOptimizer, type CGAOptions } from './cga-optimizer.j
 
 /** The part of a tf.LayersModel CGA needs (structural, so tfjs-layers stays an optional peer). */
 export interface LayersModelLike {
-  trainableWeights: Array<{ name: string; read(): tf.Variable }>;
+  trainableWeights: Array<{ name: string; read(): tf.Tensor }>;
 }
 
 /**
@@ -19,7 +19,7 @@ export function cgaForLayersModel(model: LayersModelLike, optimizer: tf.Optimize
   if (o?.select === undefined) throw new TypeError("cgaForLayersModel: pass `select` (e.g. '**/kernel') to choose the weights to anneal");
   return createCGA(
     optimizer,
-    model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() })),
+    model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable })),
     o,
   );
 }

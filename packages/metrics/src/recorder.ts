@@ -206,10 +206,10 @@ export class MetricsRecorder {
       const { codesS, distS, head, aggregatePart } = tf.tidy(() => {
         const s = weightScale(w, q);
         const wS = tf.gather(tf.reshape(w, [-1]), st.indices);
-        const sS = s.size === 1 ? s.reshape([]) : tf.gather(s, st.columns);
+        const sS = s.size === 1 ? tf.reshape(s, []) : tf.gather(s, st.columns);
         const vS = preRoundWithScale(wS, sS, q);
         const range = codeRange(q);
-        const headPart = tf.concat([tf.mean(s).reshape([1]), s.size === 1 ? tf.tile(s.reshape([1]), [st.meta.scaleRows.length]) : tf.gather(s, st.scaleRowIdx)]);
+        const headPart = tf.concat([tf.reshape(tf.mean(s), [1]), s.size === 1 ? tf.tile(tf.reshape(s, [1]), [st.meta.scaleRows.length]) : tf.gather(s, st.scaleRowIdx)]);
         const out: { codesS: Tensor; distS: Tensor; head: Tensor; aggregatePart?: Tensor } = {
           codesS: codesFromPreRound(vS, q),
           distS: thresholdDistance(vS, range),
@@ -218,7 +218,7 @@ export class MetricsRecorder {
         if (aggregate) {
           const v = preRoundWithScale(w, s, q);
           const wq = dequantize(codesFromPreRound(v, q), s, q);
-          out.aggregatePart = tf.concat([boundaryOccupancyTensor(thresholdDistance(v, range), boundaryRanges), sqnrTensor(w, wq).reshape([1])]);
+          out.aggregatePart = tf.concat([boundaryOccupancyTensor(thresholdDistance(v, range), boundaryRanges), tf.reshape(sqnrTensor(w, wq), [1])]);
         }
         return out as unknown as tf.TensorContainerObject;
       }) as unknown as { codesS: Tensor; distS: Tensor; head: Tensor; aggregatePart?: Tensor };

@@ -17,7 +17,8 @@ let uplotAssets: { js: string; css: string } | null = null;
 /** uPlot's browser build and stylesheet from node_modules, inlined so the report needs no network. */
 function loadUplot(): { js: string; css: string } {
   if (!uplotAssets) {
-    const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+    // CJS build: __filename; ESM build: import.meta.url (tsup leaves it empty in CJS, where it is not reached).
+    const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
     const dist = path.dirname(req.resolve('uplot/dist/uPlot.iife.min.js'));
     uplotAssets = {
       js: fs.readFileSync(path.join(dist, 'uPlot.iife.min.js'), 'utf8'),
