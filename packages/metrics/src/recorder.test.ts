@@ -60,7 +60,7 @@ for (const backend of TEST_BACKENDS) {
 
     it('records a real tiny run as JSON Lines without leaking, and the report embeds every chart', () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ofq-run-${backend}-`));
-      const result = expectNoLeaks(() => runTinyTraining(dir, { steps: 30 }), 'tiny run');
+      const result = expectNoLeaks(() => runTinyTraining(dir, { steps: 30, cgaFrom: 25 }), 'tiny run');
       const run = readRun(dir);
       expect(run.meta.format).toBe('ofq-run/1');
       expect(run.meta.endedAt).toBeTruthy();

@@ -17,7 +17,7 @@ describe('HTML report in headless Chromium', () => {
   beforeAll(async () => {
     await useBackend(TEST_BACKENDS.includes('wasm') ? 'wasm' : TEST_BACKENDS[0]);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ofq-report-'));
-    runTinyTraining(dir, { steps: 80 });
+    runTinyTraining(dir, { steps: 120, cgaFrom: 80 }); // 80 QAT steps, then 40 of CGA-style annealing
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -58,7 +58,7 @@ describe('HTML report in headless Chromium', () => {
           return { id: el.id, width: canvas?.width ?? 0, height: canvas?.height ?? 0, painted };
         });
       });
-      expect(charts.length).toBeGreaterThanOrEqual(11);
+      expect(charts.length).toBeGreaterThanOrEqual(12);
       for (const c of charts) {
         expect(c.width, c.id).toBeGreaterThan(0);
         expect(c.painted, `${c.id} drew nothing`).toBeGreaterThan(200);

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { statsQuantize } from '@ofq/statsq';
 import { LsqQuantizer } from '@ofq/lsq';
 import { MetricsRecorder, type RecorderOptions } from '../recorder.js';
+import { weightThresholdDistance } from '../quant-metrics.js';
 
 export interface TinyRunResult {
   dir: string;
@@ -35,7 +36,12 @@ function makeData(n: number, seed: number): { train: { x: tf.Tensor2D; y: tf.Ten
   return { train: draw(n), test: draw(256) };
 }
 
-export function runTinyTraining(dir: string, o: { steps?: number; recorder?: Partial<RecorderOptions> } = {}): TinyRunResult {
+/**
+ * `cgaFrom`: from this step on, a second stage anneals fc1/fc2 like CGA (boundary range 0.01, lr 2e-3):
+ * weights farther than 0.01 steps from every threshold get no gradient and are restored after the step.
+ * (A few lines of the idea so the report shows annealing; @ofq/cga is the real implementation.)
+ */
+export function runTinyTraining(dir: string, o: { steps?: number; cgaFrom?: number; recorder?: Partial<RecorderOptions> } = {}): TinyRunResult {
   const steps = o.steps ?? 60;
   const rnd = seededNormal(7);
   const init = (shape: [number, number]) => tf.tidy(() => tf.variable(tf.tensor2d(Array.from({ length: shape[0] * shape[1] }, () => rnd() / Math.sqrt(shape[0])), shape)));
@@ -65,13 +71,15 @@ export function runTinyTraining(dir: string, o: { steps?: number; recorder?: Par
     ...o.recorder,
   });
   const opt = tf.train.adam(0.02);
+  const cgaOpt = tf.train.adam(0.002);
+  const cgaFrom = o.cgaFrom ?? Infinity;
   const names = new Map([[fc1.name, 'fc1.weight'], [fc2.name, 'fc2.weight']]);
   let stepMs = 0;
   let trackMs = 0;
   for (let step = 0; step < steps; step++) {
     const t0 = performance.now();
     const b = (step * 32) % 512;
-    const { loss, acc, grads } = tf.tidy(() => {
+    const { loss, acc, grads, frozen } = tf.tidy(() => {
       const x = train.x.slice([b, 0], [32, 16]);
       const y = train.y.slice([b, 0], [32, 4]);
       let accT: tf.Tensor | null = null;
@@ -80,17 +88,28 @@ export function runTinyTraining(dir: string, o: { steps?: number; recorder?: Par
         accT = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32')));
         return tf.losses.softmaxCrossEntropy(y, logits) as unknown as tf.Scalar;
       });
-      opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
-      return { loss: value as tf.Tensor, acc: accT! as tf.Tensor, grads };
+      if (step < cgaFrom) {
+        opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
+        return { loss: value as tf.Tensor, acc: accT! as tf.Tensor, grads, frozen: tf.scalar(0) };
+      }
+      const annealed = [fc1, fc2].map((w) => ({ w, trainable: tf.lessEqual(weightThresholdDistance(w, { kind: 'statsq', bits: 2 }), 0.01), saved: w.clone() }));
+      const masked = { ...grads };
+      for (const a of annealed) masked[a.w.name] = tf.where(a.trainable, grads[a.w.name], tf.zerosLike(grads[a.w.name]));
+      cgaOpt.applyGradients(masked as unknown as Parameters<typeof opt.applyGradients>[0]);
+      for (const a of annealed) a.w.assign(tf.where(a.trainable, a.w, a.saved));
+      const frozen = tf.div(tf.add(...(annealed.map((a) => tf.sum(tf.cast(tf.logicalNot(a.trainable), 'float32'))) as [tf.Tensor, tf.Tensor])), fc1.size + fc2.size);
+      return { loss: value as tf.Tensor, acc: accT! as tf.Tensor, grads, frozen };
     });
     const named = new Map<string, tf.Tensor>();
     for (const [vn, g] of Object.entries(grads)) if (names.has(vn)) named.set(names.get(vn)!, g);
     const t1 = performance.now();
     const lossV = loss.dataSync()[0];
-    recorder.record({ step, loss: lossV, accuracy: acc.dataSync()[0], lr: 0.02, grads: named, extra: { 'grad norm fc1': tf.tidy(() => tf.norm(named.get('fc1.weight')!).dataSync()[0]) } });
+    const extra: Record<string, number> = { 'grad norm fc1': tf.tidy(() => tf.norm(named.get('fc1.weight')!).dataSync()[0]) };
+    if (step >= cgaFrom) extra['CGA frozen fraction'] = frozen.dataSync()[0];
+    recorder.record({ step, loss: lossV, accuracy: acc.dataSync()[0], lr: step < cgaFrom ? 0.02 : 0.002, grads: named, extra });
     trackMs += performance.now() - t1;
     stepMs += t1 - t0;
-    tf.dispose([loss, acc, ...Object.values(grads)]);
+    tf.dispose([loss, acc, frozen, ...Object.values(grads)]);
     if (step % 10 === 9 || step === steps - 1) {
       const [l, a] = tf.tidy(() => {
         const logits = forward(test.x);
@@ -102,6 +121,7 @@ export function runTinyTraining(dir: string, o: { steps?: number; recorder?: Par
   }
   recorder.close();
   opt.dispose();
+  cgaOpt.dispose();
   act.dispose();
   tf.dispose([fc1, fc2, train.x, train.y, test.x, test.y]);
   return { dir, steps, meanStepMs: stepMs / steps, meanTrackMs: trackMs / steps };
