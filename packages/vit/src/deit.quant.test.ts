@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, assertClose, expectNoLeaks, loadGolden, useBackend } from '@ofq/core/testing';
+import { TEST_BACKENDS, assertClose, expectNoLeaks, loadGolden, loadGoldenBytes, useBackend } from '@ofq/core/testing';
 import { DeiT, createDeiT, initActivationSteps, loadSafetensors, quantizeDeiT, saveSafetensors, type DeiTModel } from './index.js';
 
 const SMALL = { imgSize: 16, patchSize: 4, inChans: 3, embedDim: 24, depth: 2, numHeads: 3, mlpRatio: 2, numClasses: 5, distilled: true, seed: 11 };
@@ -104,6 +104,14 @@ for (const backend of TEST_BACKENDS) {
       assertClose(get('blocks.0.attn.v.bias'), tf.slice(fpSd.get('blocks.0.attn.qkv.bias')!, [48], [24]), { rtol: 0, atol: 0 }, 'v bias');
       expect(q.config.quant).toEqual(W2A2);
       expect((q as DeiT).conversionReport!.droppedQKBiases).toHaveLength(2);
+      const sample = images(4);
+      const withDrift = quantizeDeiT(fp, W2A2, { sample });
+      const drift = (withDrift as DeiT).conversionReport!.drift!;
+      expect(drift).toHaveLength(2);
+      // timm init has zero biases: dropping them changes nothing.
+      expect(drift.every((d) => d.maxAbsOutput === 0)).toBe(true);
+      withDrift.dispose();
+      sample.dispose();
       const ref = quantizeDeiT(fp, { ...W2A2, referenceInit: true, seed: 5 });
       const refProj = (ref as DeiT).params().find((s) => s.name === 'blocks.0.attn.proj.weight')!.read();
       const bound = 1 / Math.sqrt(24);
@@ -114,6 +122,21 @@ for (const backend of TEST_BACKENDS) {
       tf.dispose([...fpSd.values(), ...fpAfter.values(), ...qSd.map(([, t]) => t), refProj]);
       for (const m of [fp, q, ref]) m.dispose();
       expect(() => quantizeDeiT(createDeiT(SMALL) as DeiT, { ...W2A2, weightBits: 1 })).toThrow(/weightBits/);
+    });
+
+    it('records the FP drift of dropping pretrained q/k biases when given sample images', () => {
+      const fp = createDeiT({ imgSize: 32, patchSize: 8, inChans: 3, embedDim: 48, depth: 2, numHeads: 3, mlpRatio: 4, numClasses: 10, distilled: true }) as DeiT;
+      const w = loadSafetensors(loadGoldenBytes('deit_tiny_fp.safetensors'));
+      fp.loadStateDict(w);
+      tf.dispose([...w.values()]);
+      const sample = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const q = quantizeDeiT(fp, W2A2, { sample }) as DeiT;
+      const r = q.conversionReport!;
+      expect(r.droppedQKBiases.every((b) => b.maxAbsQBias > 0 && b.maxAbsKBias > 0)).toBe(true);
+      expect(r.drift!.every((d) => d.maxAbsOutput > 0 && d.relativeOutput > 0 && Number.isFinite(d.maxAbsLogits))).toBe(true);
+      tf.dispose(sample);
+      q.dispose();
+      fp.dispose();
     });
 
     it('setQKGradientMask multiplies dL/dW_qk (zero mask → no gradient to q/k weights)', () => {

@@ -14,6 +14,7 @@ export { Block } from './fp/block.js';
 export { PatchEmbed } from './fp/patch-embed.js';
 export {
   initActivationSteps,
+  measureDeiTQKRDrift,
   quantizeDeiT,
   quantizeBlock,
   quantizeAttentionQKR,

@@ -65,7 +65,11 @@ export class DeiT implements DeiTModel {
   readonly headDist: Module | null;
   private disposed = false;
   /** Set by quantizeDeiT with QKR: the largest dropped pretrained q/k bias per block (decision #3). */
-  conversionReport?: { droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }> };
+  conversionReport?: {
+    droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }>;
+    /** Per block, when quantizeDeiT got sample images: FP attention drift from dropping the q/k biases. */
+    drift?: Array<{ maxAbsLogits: number; maxAbsProbs: number; maxAbsOutput: number; relativeOutput: number }>;
+  };
 
   constructor(readonly config: DeiTConfig, parts: DeiTParts) {
     this.patchEmbed = parts.patchEmbed;

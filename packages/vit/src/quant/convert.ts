@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { assertBits } from '@ofq/core';
-import { qkrFromFusedQKV, QKRHeads } from '@ofq/qkr';
+import { measureQKRDrift, qkrFromFusedQKV, QKRHeads, type QKRDrift } from '@ofq/qkr';
 import { LsqWeightQuantizer, type LsqQuantizer } from '@ofq/lsq';
 import { tokenCounts, type QuantConfig } from '../config.js';
 import { DeiT } from '../model.js';
@@ -131,8 +131,34 @@ export function quantizeHead(fp: Linear, o: { gradScaleBatch?: number } = {}): Q
   return new QHead(copyVar(fp.kernel), fp.bias ? copyVar(fp.bias) : null, { bits: 8, gradScaleBatch: o.gradScaleBatch });
 }
 
-/** A quantized DeiT converted from `fp` (left untouched): the model of spec §4.2. */
-export function quantizeDeiT(fp: DeiT, quant: QuantConfig): DeiT {
+/**
+ * FP drift of dropping each block's q/k biases (decision #3), measured on the attention inputs
+ * (norm1 outputs) that `sample` images produce in the FP model.
+ */
+export function measureDeiTQKRDrift(fp: DeiT, sample: Tensor4D): QKRDrift[] {
+  const out: QKRDrift[] = [];
+  let h = fp.embed(sample);
+  for (const block of fp.blocks) {
+    const attn = block.attn;
+    if (!(attn instanceof Attention)) throw new Error('measureDeiTQKRDrift: expects a full-precision DeiT');
+    const xn = block.norm1.apply(h);
+    const [q, k, v] = tf.split(attn.qkv.kernel, 3, 1);
+    const biases = attn.qkv.bias ? tf.split(attn.qkv.bias, 3, 0) : [null, null, null];
+    out.push(measureQKRDrift(xn, { q, k, v, qBias: biases[0], kBias: biases[1], vBias: biases[2] }, attn.numHeads));
+    const next = block.apply(h);
+    tf.dispose([h, xn, q, k, v, ...biases.filter((b): b is Tensor => b !== null)]);
+    h = next;
+  }
+  h.dispose();
+  return out;
+}
+
+/**
+ * A quantized DeiT converted from `fp` (left untouched): the model of spec §4.2. With QKR, the
+ * dropped q/k biases are recorded in `conversionReport`, and with `options.sample` (a few images)
+ * so is the FP output drift they cause per block.
+ */
+export function quantizeDeiT(fp: DeiT | import('../model.js').DeiTModel, quant: QuantConfig, options: { sample?: Tensor4D } = {}): DeiT {
   checkQuant(quant);
   if (!(fp instanceof DeiT) || !(fp.patchEmbed instanceof PatchEmbed)) throw new Error('quantizeDeiT: expects a full-precision DeiT (from createDeiT without quant)');
   const c = fp.config;
@@ -152,7 +178,10 @@ export function quantizeDeiT(fp: DeiT, quant: QuantConfig): DeiT {
     head: quantizeHead(fp.head as Linear, o),
     headDist: fp.headDist ? quantizeHead(fp.headDist as Linear, o) : null,
   });
-  if (quant.qkr) model.conversionReport = { droppedQKBiases: report };
+  if (quant.qkr) {
+    model.conversionReport = { droppedQKBiases: report };
+    if (options.sample) model.conversionReport.drift = measureDeiTQKRDrift(fp, options.sample);
+  }
   return model;
 }
 
