@@ -124,7 +124,8 @@ function isMain(): boolean {
   return /(?:^|[\\/])(?:cli\.(?:ts|js|cjs|mjs)|ofq)$/.test(entry);
 }
 
-if (isMain()) {
+/** Runs the CLI with process.argv and exits with its status (the bin entry). */
+export function run(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: Error) => {
@@ -135,3 +136,5 @@ if (isMain()) {
     },
   );
 }
+
+if (isMain()) run();

@@ -78,7 +78,7 @@ export class RecorderSink implements MetricsSink {
 /** Sends teacher records to one sink and student records to another. */
 export class StageRouter implements MetricsSink {
   student: MetricsSink | null = null;
-  constructor(private readonly teacher: MetricsSink) {}
+  constructor(readonly teacher: MetricsSink) {}
   record(r: MetricRecord): void {
     (r.stage === 'teacher' || !this.student ? this.teacher : this.student).record(r);
   }

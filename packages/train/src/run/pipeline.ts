@@ -208,7 +208,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       params.filter((p) => CGA_DEFAULT_PATTERN.test(p.name)).map((p) => ({ name: p.name, variable: p.variable, bits: recipe.quant.weightBits })),
       params.filter((p) => /\.s$/.test(p.name)).map((p) => ({ name: p.name, variable: p.variable })),
       recipe as unknown as Record<string, unknown>,
-      metrics,
+      metrics.teacher,
     );
     metrics.student = studentSink;
     const trainLoader = new BatchLoader(data.train, { batchSize: s1.batchSize, shuffle: true, seed: recipe.seed, dropLast: true });
