@@ -16,11 +16,11 @@ const TINY = [
   'data.trainSubset=300',
   'data.valSize=60',
   'data.testSubset=200',
-  'model.embedDim=16',
+  'model.embedDim=32',
   'model.depth=1',
   'model.numHeads=2',
   'model.mlpRatio=2',
-  'teacher.train.epochs=2',
+  'teacher.train.epochs=10',
   'teacher.train.batchSize=24',
   'teacher.train.lr=0.005',
   'stage1.epochs=2',
@@ -40,8 +40,8 @@ describe('pipeline end to end [wasm]', () => {
     const r = await train({ recipe: loadRecipe('mnist-micro', TINY), outDir: dir, quiet: true });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.summaryLine).toMatch(/^top-1: fp \d+\.\d% · w2a2 \d+\.\d%$/);
-    expect(r.fpTop1).toBeGreaterThan(0.3); // far above chance (0.1) after ~20 steps
-    expect(r.quantTop1).toBeGreaterThan(0.1);
+    expect(r.fpTop1).toBeGreaterThan(0.25); // well above chance (0.1) after 100 steps on 240 images
+    expect(r.quantTop1).toBeGreaterThan(0.13);
     for (const f of ['config.json', 'run.json', 'summary.json', 'meta.json', 'metrics.jsonl', 'train-log.jsonl']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
@@ -49,7 +49,7 @@ describe('pipeline end to end [wasm]', () => {
       for (const f of ['weights.safetensors', 'optimizer.safetensors', 'state.json']) expect(existsSync(join(dir, s, 'best', f))).toBe(true);
     }
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(cfg.model.embedDim).toBe(16); // the resolved config, overrides applied
+    expect(cfg.model.embedDim).toBe(32); // the resolved config, overrides applied
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const steps = lines.filter((l) => l.type === 'train');
     expect(steps.length).toBe(2 * 10 + 4); // stage 1: 2 epochs × 10 steps, stage 2: 4 steps
@@ -65,7 +65,7 @@ describe('pipeline end to end [wasm]', () => {
 describe('pipeline resume [cpu]', () => {
   beforeAll(() => useBackend('cpu'));
   it('interrupted in stage 1 after k steps, resumed: final weights identical to an uninterrupted run', async () => {
-    const sets = [...TINY, 'model.embedDim=8', 'stage1.epochs=1', 'stage2.maxStepsPerEpoch=2', 'teacher.train.epochs=1'];
+    const sets = [...TINY, 'model.embedDim=8', 'stage1.epochs=1', 'stage2.maxStepsPerEpoch=2', 'teacher.train.epochs=1', 'data.testSubset=60'];
     const a = mkdtempSync(join(tmpdir(), 'ofq-res-a-'));
     await train({ recipe: loadRecipe('mnist-micro', sets), outDir: a, quiet: true, report: false });
     const b = mkdtempSync(join(tmpdir(), 'ofq-res-b-'));
