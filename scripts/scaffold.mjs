@@ -42,15 +42,4 @@ const pkg = {
 pkg.scripts.test = `cd ../.. && vitest run packages/${name}`;
 if (!fs.existsSync(`${dir}/package.json`)) fs.writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
 fs.writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src'] }, null, 2) + '\n');
-fs.writeFileSync(`${dir}/tsup.config.ts`, `import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  // tfjs is a peer: never bundled (tsup externalises dependencies and peers).
-});
-`);
+fs.writeFileSync(`${dir}/tsup.config.ts`, "import { libraryConfig } from '../../tsup.base';\n\nexport default libraryConfig();\n");

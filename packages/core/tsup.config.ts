@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  // tfjs is a peer: never bundled (tsup externalises dependencies and peers).
-});
+// The testing helpers are a second entry (@ofq/core/testing), kept out of the main one.
+export default libraryConfig({ entry: ['src/index.ts', 'src/testing.ts'] });
