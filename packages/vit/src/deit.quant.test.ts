@@ -154,6 +154,7 @@ for (const backend of TEST_BACKENDS) {
       model.setQKGradientMask(null);
       const fp = createDeiT(SMALL);
       expect(() => fp.setQKGradientMask((w) => w)).toThrow(/no QKR/);
+      expectNoLeaks(() => initActivationSteps(fp, x), 'initActivationSteps on an FP model (no-op)');
       fp.dispose();
       x.dispose();
       model.dispose();

@@ -203,12 +203,12 @@ export function modelActivationQuantizers(model: DeiT): LsqQuantizer[] {
 /**
  * The LSQ initialisation pass (the reference's "setup_alpha"): every activation step is (re)created
  * from `batch` as it flows through the model, without gradient. Run it before building the optimizer:
- * it replaces the step variables.
+ * it replaces the step variables. A no-op for a full-precision model.
  */
 export function initActivationSteps(model: DeiT | import('../model.js').DeiTModel, batch: Tensor4D): void {
   if (!(model instanceof DeiT)) throw new Error('initActivationSteps: expects a DeiT from createDeiT/quantizeDeiT');
   const qs = modelActivationQuantizers(model);
-  if (qs.length === 0) throw new Error('initActivationSteps: the model has no activation quantizers (is it quantized?)');
+  if (qs.length === 0) return; // a full-precision model: nothing to initialise
   for (const q of qs) q.dispose(); // drops the step; the next apply initialises it from its input
   tf.tidy(() => {
     model.forwardTrain(batch);
