@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createDeiT, quantizeDeiT, initActivationSteps } from '@ofq/vit';
+import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors } from '@ofq/vit';
 import { validateRecipe } from '../recipe/load.js';
 import { BatchLoader } from '../data/batches.js';
 import { DataError } from '../data/idx.js';
@@ -43,6 +43,14 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
         teacher.loadStateDict(ck.weights, { naming: 'timm', strict: true });
       } finally {
         disposeCheckpoint(ck);
+      }
+      fpTop1 = await top1(teacher, loader, o.progress, `${split} fp`);
+    } else if (recipe.teacher.weights && existsSync(recipe.teacher.weights)) {
+      const tensors = loadSafetensors(new Uint8Array(readFileSync(recipe.teacher.weights)));
+      try {
+        teacher.loadStateDict(tensors, { naming: recipe.teacher.naming, strict: true });
+      } finally {
+        tf.dispose([...tensors.values()]);
       }
       fpTop1 = await top1(teacher, loader, o.progress, `${split} fp`);
     }
