@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       } catch (e) {
         if (e instanceof InterruptedError) {
-          process.stderr.write(`${e.message}\nresume with: ofq train --resume <runDir>\n`);
+          process.stderr.write(`${e.message}\nresume with: ofq train --resume ${e.runDir ?? '<runDir>'}\n`);
           return 130;
         }
         throw e;

@@ -14,7 +14,7 @@ import { disposeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint
 import { top1 } from './evaluate.js';
 import { JsonlSink, RecorderSink, StageRouter } from './metrics-sink.js';
 import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
-import { runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
+import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
 import { CGA_DEFAULT_PATTERN, makeCgaStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
 
@@ -330,6 +330,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       reportPath,
       summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
     };
+  } catch (e) {
+    if (e instanceof InterruptedError) e.runDir = runDir;
+    throw e;
   } finally {
     metrics.close();
     student?.dispose();

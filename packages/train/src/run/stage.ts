@@ -14,6 +14,8 @@ export class NonFiniteLossError extends Error {
 }
 export class InterruptedError extends Error {
   override name = 'InterruptedError';
+  /** The run directory to pass to `--resume` (set by the pipeline). */
+  runDir?: string;
 }
 
 /** Cooperative stop: Ctrl-C sets `stopRequested`; tests can stop after a given number of optimizer steps. */
