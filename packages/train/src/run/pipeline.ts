@@ -303,7 +303,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     // ---- Final evaluation of the selected model ----
     loadBest(student, finalDir, 'ofq-reference');
     const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
-    metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1 });
+    // Plotted at the last optimizer step of the stage the model came from.
+    metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
     metrics.close();
     const seconds = (performance.now() - started) / 1000;
     const tag = `w${recipe.quant.weightBits}a${recipe.quant.actBits}`;
