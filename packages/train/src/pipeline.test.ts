@@ -62,6 +62,23 @@ describe('pipeline end to end [wasm]', () => {
   });
 });
 
+describe('pipeline tensor count [wasm]', () => {
+  beforeAll(() => useBackend('wasm'));
+  it('W2A2 QAT with KD and the metrics recorder: the tensor count after step 1 equals the count after step 50', async () => {
+    const counts = new Map<string, number>();
+    const sets = [...TINY, 'model.embedDim=8', 'teacher.train.epochs=1', 'stage1.epochs=5', 'stage2.enabled=false', 'data.testSubset=60'];
+    await train({
+      recipe: loadRecipe('mnist-micro', sets),
+      outDir: mkdtempSync(join(tmpdir(), 'ofq-count-')),
+      quiet: true,
+      report: false,
+      hooks: { onStep: (i) => counts.set(`${i.stage}:${i.step}`, i.numTensors) },
+    });
+    expect(counts.has('stage1:50')).toBe(true);
+    expect(counts.get('stage1:50')).toBe(counts.get('stage1:1'));
+  });
+});
+
 describe('pipeline resume [cpu]', () => {
   beforeAll(() => useBackend('cpu'));
   it('interrupted in stage 1 after k steps, resumed: final weights identical to an uninterrupted run', async () => {

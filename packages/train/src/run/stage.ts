@@ -194,10 +194,11 @@ export async function runStage(o: StageOptions): Promise<StageResult> {
         lossCount++;
         const secs = (performance.now() - t0) / 1000;
         const ips = imagesSeen / Math.max(secs, 1e-9);
-        o.hooks?.onStep?.({ stage: o.name, epoch, step: pos.step, loss: meanLoss, lr, numTensors: tf.memory().numTensors });
         if (pos.step % (o.logEvery ?? 1) === 0) {
           o.metrics.record({ type: 'step', stage: o.name, epoch, step: pos.step, loss: meanLoss, lr, imagesPerSec: ips, ...o.stepExtras?.() });
         }
+        // After the metrics record: the recorder's one-time tracker state belongs to step 1.
+        o.hooks?.onStep?.({ stage: o.name, epoch, step: pos.step, loss: meanLoss, lr, numTensors: tf.memory().numTensors });
         o.progress.update(stepInEpoch + 1, {
           loss: meanLoss.toFixed(4),
           lr: lr.toExponential(2),
