@@ -59,6 +59,15 @@ describe('safetensors', () => {
     );
   });
 
+  it('reads from a Node Buffer (a view into a shared pool) without picking up foreign bytes', () => {
+    const bytes = writeSafetensors({ a: { shape: [3], data: new Float32Array([1, 2, 3]) }, b: { shape: [1], data: new Int32Array([7]) } });
+    const pooled = Buffer.from(bytes); // small Buffers live inside a larger shared ArrayBuffer
+    const f = readSafetensors(pooled);
+    expect(Array.from(f.tensors.get('a')!.data as Float32Array)).toEqual([1, 2, 3]);
+    expect(f.tensors.get('a')!.data.length).toBe(3);
+    expect(Array.from(f.tensors.get('b')!.data as Int32Array)).toEqual([7]);
+  });
+
   it('reads the reference DeiT checkpoint', () => {
     const f = readSafetensors(loadGoldenBytes('deit_tiny_fp.safetensors'));
     expect(f.tensors.get('cls_token')!.shape).toEqual([1, 1, 48]);

@@ -104,7 +104,8 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFil
       fail(`entry "${name}": shape [${shape}] of ${dtype} needs ${numel * BYTES[dtype]} bytes, data_offsets give ${end - begin}`);
     }
     spans.push([begin, end, name]);
-    const copy = u8.slice(dataStart + begin, dataStart + end).buffer;
+    // Uint8Array.prototype.slice always copies (Node's Buffer#slice is a view into a shared pool).
+    const copy = Uint8Array.prototype.slice.call(u8, dataStart + begin, dataStart + end).buffer;
     tensors.set(name, { dtype, shape: [...shape], data: makeArray(dtype, copy) });
   }
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
