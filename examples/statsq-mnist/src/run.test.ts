@@ -3,10 +3,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setBackend } from '@ofq/core';
 import { loadMnist, parseIdx } from './mnist.js';
 import { runStatsQMnist } from './run.js';
+import { installAccelIfPresent } from './accel.js';
 
 describe('StatsQ MNIST example', () => {
+  let accel: string | null = null;
   beforeAll(async () => {
     await setBackend('wasm');
+    accel = await installAccelIfPresent(); // as main.ts does by default
+  });
+
+  it('installs @ofq/accel kernels on wasm (a workspace dependency of the example)', () => {
+    expect(accel).toMatch(/^(onnxruntime|wasm|stock)/);
   });
 
   it('reads the IDX files (official label counts start 5923, 6742)', () => {
