@@ -20,6 +20,8 @@ const deps = {
   '@tensorflow/tfjs-layers': '4.22.0',
   '@tensorflow/tfjs-backend-wasm': '4.22.0',
   '@tensorflow/tfjs-backend-cpu': '4.22.0',
+  // @ofq/accel's optional peer; npm 11 skips its install script (which would download CUDA providers).
+  'onnxruntime-node': '1.30.0',
 };
 for (const p of pkgs) {
   const out = execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: path.join(root, 'packages', p), encoding: 'utf8' });
@@ -30,6 +32,8 @@ for (const p of pkgs) {
 const project = path.join(work, 'app');
 fs.mkdirSync(project);
 fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'ofq-smoke', private: true, version: '0.0.0', dependencies: deps }, null, 2));
+// As the @ofq/accel README tells users: skip onnxruntime-node's CUDA download (CPU binaries ship in the package).
+fs.writeFileSync(path.join(project, '.npmrc'), 'onnxruntime-node-install=skip\n');
 console.error(`[smoke] installing ${pkgs.length} tarballs into ${project}`);
 execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: 'inherit' });
 
@@ -39,11 +43,11 @@ const checks = {
   statsq: `return Array.from(m.statsQuantize(tf.tensor2d([[0.1, -0.2], [0.3, 0.05]]), { bits: 2 }).dataSync()).length;`,
   lsq: `const q = new m.LsqQuantizer({ bits: 4, granularity: 'tensor' }); const y = q.apply(tf.tensor1d([0.5, -1, 2])); return y.shape.join('x');`,
   cga: `return m.confidenceMask(tf.tensor2d([[0.1, -0.2], [0.3, 0.05]]), { bits: 2, boundaryRange: 0.005 }).shape.join('x');`,
-  qkr: `return Object.keys(m).length;`,
+  qkr: `return m.mergedQKWeight(tf.ones([4, 4]), tf.ones([4, 4]), 2).shape.join('x');`,
   vit: `const model = m.createDeiT({ imgSize: 16, patchSize: 8, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, mlpRatio: 2, numClasses: 3, distilled: true }); const y = model.predict(tf.zeros([1, 16, 16, 1])); return y.shape.join('x');`,
-  metrics: `return typeof m.renderReport;`,
-  train: `return Object.keys(m).length;`,
-  accel: `return typeof m.installAccel;`,
+  metrics: `if (typeof m.renderReport !== 'function') throw new Error('no renderReport'); return new m.TrackOscillation({ momentum: 0.01 }).call(tf.tensor1d([1, -1])).shape.join('x');`,
+  train: `const r = m.listRecipes(); if (!r.includes('mnist-micro')) throw new Error('recipes missing from the tarball: ' + r); return r.length;`,
+  accel: `return m.installAccel({ engine: 'auto' }).engine;`,
 };
 
 function script(kind) {
@@ -52,7 +56,7 @@ function script(kind) {
   const body = pkgs
     .map((p) => `try { const m = ${load(p)}; const r = (() => { ${checks[p] ?? 'return Object.keys(m).length;'} })(); if (r === undefined || r === 'undefined' || r === 0) throw new Error('nothing usable exported: ' + r); console.log('ok ${kind} @ofq/${p} -> ' + r); } catch (e) { failed++; console.log('FAIL ${kind} @ofq/${p}: ' + (e && e.stack || e)); }`)
     .join('\n');
-  const main = `${tfLoad}\nlet failed = 0;\n${body}\nprocess.exitCode = failed ? 1 : 0;`;
+  const main = `${tfLoad}\nawait tf.setBackend('cpu');\nawait tf.ready();\nlet failed = 0;\n${body}\nprocess.exitCode = failed ? 1 : 0;`;
   return kind === 'esm' ? main : `(async () => { ${main} })();`;
 }
 fs.writeFileSync(path.join(project, 'smoke.mjs'), script('esm'));

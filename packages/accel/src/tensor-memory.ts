@@ -60,8 +60,11 @@ export function cpuMemory(backend: KernelBackend): TensorMemory {
   return {
     read(t) {
       const v = b.readSync(t.dataId);
-      if (!(v instanceof Float32Array)) throw new Error('accel: expected float32 data on the cpu backend');
-      return v;
+      if (v instanceof Float32Array) return v;
+      // The cpu backend's Cast from int32/bool to float32 keeps the source array (no encoding loss), so a
+      // float32 input may hold an Int32Array or Uint8Array: convert (inputs only; outputs are ours).
+      if (ArrayBuffer.isView(v)) return Float32Array.from(v as unknown as ArrayLike<number>);
+      throw new Error('accel: expected numeric data on the cpu backend');
     },
     alloc: (shape) => b.makeTensorInfo(shape, 'float32', new Float32Array(sizeOf(shape))),
     dispose: (t) => void b.disposeData(t.dataId),
