@@ -48,6 +48,13 @@ describe('pipeline end to end [wasm]', () => {
     for (const s of ['teacher', 'stage1', 'stage2']) {
       for (const f of ['weights.safetensors', 'optimizer.safetensors', 'state.json']) expect(existsSync(join(dir, s, 'best', f))).toBe(true);
     }
+    // Wall time per phase, in the result and in summary.json; the phases add up to the total.
+    const phases = ['setup', 'teacher', 'testFp', 'init', 'stage1', 'stage2', 'testQuant', 'report'];
+    expect(Object.keys(r.timings)).toEqual(phases);
+    const phaseSum = Object.values(r.timings).reduce((a, b) => a + b, 0);
+    expect(phaseSum).toBeLessThanOrEqual(r.seconds + 0.01);
+    expect(phaseSum).toBeGreaterThan(0.9 * r.seconds);
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).timings).toEqual(r.timings);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(cfg.model.embedDim).toBe(32); // the resolved config, overrides applied
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

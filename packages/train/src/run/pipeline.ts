@@ -43,8 +43,29 @@ export interface TrainSummary {
   stage1ValTop1: number;
   stage2ValTop1: number | null;
   seconds: number;
+  /** Wall seconds per phase of this process (setup, teacher, testFp, init, stage1, stage2, testQuant, report). */
+  timings: Record<string, number>;
   reportPath: string | null;
   summaryLine: string;
+}
+
+/** Wall-clock seconds per pipeline phase: `lap(name)` closes the phase that ran since the previous lap. */
+class PhaseTimer {
+  readonly seconds: Record<string, number> = {};
+  private last = performance.now();
+  lap(phase: string): void {
+    const now = performance.now();
+    this.seconds[phase] = Math.round((this.seconds[phase] ?? 0) * 1000 + (now - this.last)) / 1000;
+    this.last = now;
+  }
+  /** One line for the log: `time: teacher 2.3 min · stage1 1.8 min · …` (phases under 0.5 s left out). */
+  format(): string {
+    const f = (v: number) => (v >= 60 ? `${(v / 60).toFixed(1)} min` : `${v.toFixed(0)} s`);
+    return Object.entries(this.seconds)
+      .filter(([, v]) => v >= 0.5)
+      .map(([k, v]) => `${k} ${f(v)}`)
+      .join(' · ');
+  }
 }
 
 export class MissingDataError extends Error {
@@ -101,6 +122,7 @@ function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference') {
  */
 export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
+  const timer = new PhaseTimer();
   const quiet = opts.quiet ?? false;
   const log = opts.log ?? (quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n'));
   const progress: ProgressSink = quiet ? new SilentProgress() : new ProgressBar();
@@ -142,6 +164,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
   const teacher = createDeiT(modelConfig(recipe, recipe.seed));
   let student: DeiTModel | null = null;
+  timer.lap('setup');
   try {
     // ---- FP teacher ----
     if (recipe.teacher.weights) {
@@ -186,7 +209,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       }
       loadBest(teacher, join(runDir, 'teacher', 'best'), 'timm');
     }
+    timer.lap('teacher');
     const fpTop1 = await top1(teacher, testLoader, progress, 'test fp');
+    timer.lap('testFp');
     metrics.record({ type: 'eval', stage: 'teacher', split: 'test', top1: fpTop1 });
 
     // ---- Conversion and LSQ initialisation ----
@@ -221,6 +246,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       },
     };
 
+    timer.lap('init');
     // ---- Stage 1: QAT with KD ----
     const opt1 = new AdamW(params, { learningRate: s1.lr, weightDecay: s1.weightDecay });
     let r1: StageResult;
@@ -250,6 +276,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       opt1.dispose();
     }
 
+    timer.lap('stage1');
     // ---- Stage 2: CGA from the best stage-1 checkpoint, constant LR ----
     const s2 = recipe.stage2;
     let r2: StageResult | null = null;
@@ -300,13 +327,15 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       finalDir = join(stage2Dir, 'best');
     }
 
+    timer.lap('stage2');
     // ---- Final evaluation of the selected model ----
     loadBest(student, finalDir, 'ofq-reference');
     const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
+    timer.lap('testQuant');
     // Plotted at the last optimizer step of the stage the model came from.
     metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
     metrics.close();
-    const seconds = (performance.now() - started) / 1000;
+    let seconds = (performance.now() - started) / 1000;
     const tag = `w${recipe.quant.weightBits}a${recipe.quant.actBits}`;
     const summary = {
       recipe: recipe.name,
@@ -315,12 +344,17 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       stage1: { bestValTop1: r1.bestTop1, bestEpoch: r1.bestEpoch, steps: r1.steps },
       stage2: r2 ? { bestValTop1: r2.bestTop1, bestEpoch: r2.bestEpoch, steps: r2.steps } : null,
       seconds,
+      timings: timer.seconds,
       backend: runInfo.backend,
     };
-    writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
     runInfo.finished = new Date().toISOString();
     writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
     const reportPath = opts.report === false ? null : await renderRunReport(runDir, log);
+    timer.lap('report');
+    seconds = (performance.now() - started) / 1000;
+    summary.seconds = seconds;
+    writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+    log(`time: ${timer.format()}`);
     return {
       runDir,
       fpTop1,
@@ -328,6 +362,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       stage1ValTop1: r1.bestTop1,
       stage2ValTop1: r2?.bestTop1 ?? null,
       seconds,
+      timings: timer.seconds,
       reportPath,
       summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
     };
