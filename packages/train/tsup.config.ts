@@ -1,17 +1,9 @@
 import { defineConfig } from 'tsup';
+import { libraryOptions } from '../../tsup.base';
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'node20',
-    // import.meta.url in the CJS build (recipes folder, embedded MNIST lookup).
-    shims: true,
-    // tfjs is a peer: never bundled (tsup externalises dependencies and peers).
-  },
+  // import.meta.url in the CJS build (recipes folder, embedded MNIST lookup).
+  libraryOptions({ shims: true }),
   {
     // The `ofq` bin: ESM with a shebang.
     entry: { cli: 'src/cli.ts' },
