@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TEST_BACKENDS, assertClose, useBackend } from '@ofq/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccelEngineUnavailableError, accelStatus, installAccel, uninstallAccel } from './index.js';
+import { nativeAddonAvailable } from './native-binding.js';
 
 function heapBytes(): number {
   const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
@@ -13,9 +14,9 @@ for (const backend of TEST_BACKENDS) {
     beforeAll(() => useBackend(backend));
     afterAll(() => uninstallAccel());
 
-    it("'auto' picks onnxruntime here, reports it, and accelStatus shows it", () => {
+    it("'auto' picks native when built, else onnxruntime, reports it, and accelStatus shows it", () => {
       const r = installAccel();
-      expect(r.engine).toBe('onnxruntime');
+      expect(r.engine).toBe(nativeAddonAvailable() ? 'native' : 'onnxruntime');
       expect(r.backend).toBe(backend);
       expect(r.kernels).toEqual(
         backend === 'wasm'
@@ -27,12 +28,11 @@ for (const backend of TEST_BACKENDS) {
       expect(accelStatus()).toEqual([]);
     });
 
-    it("'wasm' engine replaces only the copy-free kernels; 'native' and unknown engines throw clearly", () => {
+    it("'wasm' engine replaces only the copy-free kernels; an unbuilt 'native' and unknown engines throw clearly", () => {
       const r = installAccel({ engine: 'wasm' });
       expect(r.engine).toBe(backend === 'wasm' ? 'wasm' : 'stock');
       expect(r.kernels).toEqual(backend === 'wasm' ? ['Identity'] : []);
-      expect(() => installAccel({ engine: 'native' })).toThrow(AccelEngineUnavailableError);
-      expect(() => installAccel({ engine: 'native' })).toThrow(/future work/);
+      if (!nativeAddonAvailable()) expect(() => installAccel({ engine: 'native' })).toThrow(/native engine unavailable.*build:native/); // more in native.test.ts
       expect(() => installAccel({ engine: 'cuda' as never })).toThrow(/unknown engine 'cuda'/);
       uninstallAccel();
     });

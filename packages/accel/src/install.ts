@@ -8,6 +8,7 @@ import { fusedMatMulKernel, batchMatMulKernel, type MatMulRunner } from './kerne
 import { sharedIdentityKernel } from './kernels/identity.js';
 import { AccelEngineUnavailableError, loadOrtBinding } from './ort-binding.js';
 import { OrtMatMul, ortSessionOptions } from './ort-matmul.js';
+import { loadNativeAddon, nativeMatMul } from './native-binding.js';
 import { OrtUnary } from './ort-unary.js';
 import { sumKernel, unaryKernel } from './kernels/elementwise.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
@@ -16,20 +17,25 @@ export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
 
 export interface AccelOptions {
   /**
-   * 'auto' (default): the fastest engine that loads (onnxruntime, else wasm-only kernels, else
-   * stock), silently. A named engine that cannot load throws AccelEngineUnavailableError.
+   * 'auto' (default): the fastest engine that loads (native, else onnxruntime, else wasm-only
+   * kernels, else stock), silently, saying why in `fallbackReason`. A named engine that cannot
+   * load throws AccelEngineUnavailableError.
    * 'wasm': only the kernels that need nothing outside tfjs-backend-wasm (copy-free Identity).
-   * 'native': the N-API oneDNN/OpenBLAS addon, not part of this release (always unavailable).
+   * 'native': the optional N-API addon over OpenBLAS (built with `pnpm --filter @ofq/accel
+   * build:native`) for BatchMatMul/_FusedMatMul/Sum, plus ONNX Runtime's Erf/Exp when it loads.
    */
   engine?: AccelEngine;
-  /** ONNX Runtime intra-op threads (default: every core). */
+  /** Threads of the engine's thread pool: ONNX Runtime intra-op, and OpenBLAS for 'native' (default: every core). */
   threads?: number;
   /** Let ONNX Runtime's threads spin between calls (default false; see OrtMatMul). */
   spin?: boolean;
 }
 
 export interface AccelReport {
-  /** The engine now serving the kernels; 'stock' when nothing was replaced. */
+  /**
+   * The engine now serving the matmul kernels ('native': OpenBLAS addon, 'onnxruntime': ONNX
+   * Runtime, 'wasm': only the engine-free kernels); 'stock' when nothing was replaced.
+   */
   engine: 'onnxruntime' | 'native' | 'wasm' | 'stock';
   /** Kernel names replaced on `backend`. */
   kernels: string[];
@@ -37,7 +43,7 @@ export interface AccelReport {
   backend: string;
   /** Why a faster engine was not used (auto fallback), when it was not. */
   fallbackReason?: string;
-  /** onnxruntime-node version when engine is 'onnxruntime'. */
+  /** onnxruntime-node version when ONNX Runtime serves kernels ('onnxruntime', or Erf/Exp under 'native'). */
   ortVersion?: string;
 }
 
@@ -64,12 +70,6 @@ function replace(backendName: string, config: KernelConfig, stock: Map<string, K
   tf.registerKernel(config);
 }
 
-function nativeUnavailable(): AccelEngineUnavailableError {
-  return new AccelEngineUnavailableError(
-    "native engine unavailable: the N-API oneDNN/OpenBLAS addon is future work (see @ofq/accel's README); use engine 'onnxruntime'",
-  );
-}
-
 /**
  * Registers faster kernels for the active backend (wasm or cpu) and returns what it did.
  * Calling it again replaces the previous installation on that backend.
@@ -88,7 +88,6 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
     if (engine !== 'auto') throw new AccelEngineUnavailableError(`installAccel: ${reason}`);
     return { engine: 'stock', kernels: [], backend: backendName, fallbackReason: reason };
   }
-  if (engine === 'native') throw nativeUnavailable();
 
   const mem: TensorMemory = isWasm ? wasmMemory(backend) : cpuMemory(backend);
   const stock = new Map<string, KernelConfig | undefined>();
@@ -97,7 +96,34 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
   let ortVersion: string | undefined;
   let dispose = () => {};
 
-  if (engine === 'auto' || engine === 'onnxruntime') {
+  if (engine === 'auto' || engine === 'native') {
+    try {
+      const native = nativeMatMul(loadNativeAddon(), options.threads);
+      dispose = native.dispose;
+      chosen = 'native';
+      replace(backendName, batchMatMulKernel(backendName, mem, native.run, tf.getKernel('BatchMatMul', backendName)), stock);
+      replace(backendName, fusedMatMulKernel(backendName, mem, native.run, tf.getKernel('_FusedMatMul', backendName)), stock);
+      try {
+        // Erf/Exp have no BLAS counterpart: ONNX Runtime's, when it loads (optional here).
+        const ort = loadOrtBinding();
+        const unary = new OrtUnary(ort, ortSessionOptions({ threads: options.threads, spin: options.spin }));
+        const runUnary = unary.run.bind(unary);
+        for (const op of ['Erf', 'Exp'] as const) replace(backendName, unaryKernel(op, backendName, mem, runUnary, tf.getKernel(op, backendName)), stock);
+        ortVersion = ort.version;
+        dispose = () => {
+          native.dispose();
+          unary.dispose();
+        };
+      } catch (e) {
+        if (!(e instanceof AccelEngineUnavailableError)) throw e;
+      }
+      replace(backendName, sumKernel(backendName, mem, native.run, tf.getKernel('Sum', backendName)), stock);
+    } catch (e) {
+      if (engine === 'native' || !(e instanceof AccelEngineUnavailableError)) throw e;
+      fallbackReason = e.message;
+    }
+  }
+  if (chosen === 'stock' && (engine === 'auto' || engine === 'onnxruntime')) {
     try {
       const ort = loadOrtBinding();
       const mm = new OrtMatMul(ort, { threads: options.threads, spin: options.spin });
@@ -116,7 +142,7 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
       };
     } catch (e) {
       if (engine === 'onnxruntime' || !(e instanceof AccelEngineUnavailableError)) throw e;
-      fallbackReason = e.message;
+      fallbackReason = fallbackReason ? `${fallbackReason}; ${e.message}` : e.message;
     }
   }
   if (isWasm) {

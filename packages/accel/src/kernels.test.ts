@@ -2,64 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TEST_BACKENDS, assertClose, useBackend } from '@ofq/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installAccel, uninstallAccel } from './index.js';
-
-/** Deterministic values in [-1, 1) so stock and accel see identical inputs. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
-}
-
-interface Case {
-  label: string;
-  a: number[];
-  b: number[];
-  tA: boolean;
-  tB: boolean;
-}
-
-/** Operand shapes for op(a)·op(b) with batch prefixes `ba`, `bb`. */
-function shapes(ba: number[], bb: number[], m: number, k: number, n: number, tA: boolean, tB: boolean): Case {
-  const a = [...ba, ...(tA ? [k, m] : [m, k])];
-  const b = [...bb, ...(tB ? [n, k] : [k, n])];
-  return { label: `[${a}]${tA ? 'ᵀ' : ''}·[${b}]${tB ? 'ᵀ' : ''}`, a, b, tA, tB };
-}
-
-const FLAGS: Array<[boolean, boolean]> = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-];
-
-function cases(): Case[] {
-  const rnd = seeded(7);
-  const int = (lo: number, hi: number) => lo + Math.floor(((rnd() + 1) / 2) * (hi - lo + 1));
-  const out: Case[] = [];
-  for (const [tA, tB] of FLAGS) {
-    out.push(shapes([], [], 1, 1, 1, tA, tB));
-    out.push(shapes([], [], 7, 5, 3, tA, tB)); // odd sizes
-    out.push(shapes([], [], 33, 65, 17, tA, tB)); // past SIMD widths
-    out.push(shapes([4], [4], 9, 6, 11, tA, tB)); // batched
-    out.push(shapes([2, 3], [2, 3], 5, 4, 3, tA, tB)); // rank 4
-    out.push(shapes([2, 1], [1, 3], 3, 5, 2, tA, tB)); // broadcast both ways
-    out.push(shapes([], [3], 6, 4, 5, tA, tB)); // rank 2 × rank 3
-    out.push(shapes([5], [], 6, 4, 5, tA, tB)); // rank 3 × rank 2
-    out.push(shapes([2, 1, 3], [3], 2, 3, 4, tA, tB)); // rank 5 × rank 3
-    for (let r = 0; r < 3; r++) {
-      const batch = int(0, 2) === 0 ? [] : [int(1, 3)];
-      out.push(shapes(batch, batch, int(1, 40), int(1, 40), int(1, 40), tA, tB));
-    }
-  }
-  return out;
-}
-
-function randomTensor(shape: number[], rnd: () => number): tf.Tensor {
-  const size = shape.reduce((p, d) => p * d, 1);
-  return tf.tensor(Float32Array.from({ length: size }, rnd), shape);
-}
+import { ACTIVATIONS as ACT, FLAGS, matMulCases as cases, randomTensor, seeded, shapes, stockMatMulReference } from './test-support.js';
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 
@@ -82,23 +25,8 @@ for (const backend of TEST_BACKENDS) {
       const rnd = seeded(11);
       const inputs = all.map((c) => [randomTensor(c.a, rnd), randomTensor(c.b, rnd)] as const);
       uninstallAccel();
-      // Reference: the stock kernel on operands broadcast to the full batch shape by hand (stock
-      // BatchMatMul mishandles batches broadcast both ways, e.g. [2,1,…]·[1,3,…]).
-      const expected = inputs.map(([a, b], i) =>
-        tf.tidy(() => {
-          const ra = a.rank;
-          const rb = b.rank;
-          const rank = Math.max(ra, rb);
-          const batch = Array.from({ length: rank - 2 }, (_, j) => {
-            const da = a.shape[ra - rank + j] ?? 1;
-            const db = b.shape[rb - rank + j] ?? 1;
-            return Math.max(da, db);
-          });
-          const fa = tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]);
-          const fb = tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]);
-          return tf.matMul(fa, fb, all[i].tA, all[i].tB);
-        }),
-      );
+      // Reference: the stock kernel on operands broadcast to the full batch shape by hand.
+      const expected = inputs.map(([a, b], i) => stockMatMulReference(a, b, all[i].tA, all[i].tB));
       installAccel({ engine: 'onnxruntime' });
       inputs.forEach(([a, b], i) => {
         const y = tf.matMul(a, b, all[i].tA, all[i].tB);
@@ -133,16 +61,6 @@ for (const backend of TEST_BACKENDS) {
         expect(() => tf.matMul(tf.ones([2, 2, 3]), tf.ones([3, 3, 5]))).toThrow(/broadcast/);
       });
     });
-
-    const ACT: Record<string, (y: tf.Tensor, alpha?: tf.Tensor) => tf.Tensor> = {
-      linear: (y) => y,
-      relu: (y) => tf.relu(y),
-      relu6: (y) => tf.relu6(y),
-      elu: (y) => tf.elu(y),
-      sigmoid: (y) => tf.sigmoid(y),
-      leakyrelu: (y) => tf.leakyRelu(y, 0.1),
-      prelu: (y, alpha) => tf.prelu(y, alpha!),
-    };
 
     it('_FusedMatMul (bias, every activation, transposes) matches the stock kernel', () => {
       const rnd = seeded(5);

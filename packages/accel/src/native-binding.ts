@@ -1,0 +1,106 @@
+/**
+ * Loads the optional native engine: a small N-API addon over Debian's OpenBLAS
+ * (`native/ofq_accel_native.cc`), built only on request with `pnpm --filter @ofq/accel build:native`.
+ * Why: a direct synchronous `cblas_sgemm` on the tensors' own memory costs < 1 µs per call and
+ * its GEMM is faster than ONNX Runtime's here (README, "Native engine").
+ */
+import { createRequire } from 'node:module';
+import type { MatMulRunner } from './kernels/matmul.js';
+import { AccelEngineUnavailableError } from './ort-binding.js';
+
+/** The addon's exports (see native/ofq_accel_native.cc). */
+export interface NativeAddon {
+  /** out = op(a)·op(b) with numpy batch broadcasting; throws on any length/shape mismatch. */
+  matmul(
+    a: Float32Array, aShape: readonly number[],
+    b: Float32Array, bShape: readonly number[],
+    transposeA: boolean, transposeB: boolean,
+    out: Float32Array,
+  ): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  /** OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 … Zen MAX_THREADS=64". */
+  config(): string;
+}
+
+/** Relative to this module: the same from src/ (tests, tsx) and from dist/ (the built package). */
+export const NATIVE_ADDON_PATH = '../native/build/Release/ofq_accel_native.node';
+
+export const NATIVE_BUILD_HINT =
+  'build it with `pnpm --filter @ofq/accel build:native` after `apt-get install -y libopenblas-dev` (Debian/Ubuntu; needs g++, make, python3)';
+
+let addonPath = NATIVE_ADDON_PATH;
+let cached: NativeAddon | Error | undefined;
+
+function requireFromHere(): NodeRequire {
+  // import.meta.url exists in the ESM build and is shimmed by tsup in the CJS build.
+  const base = typeof import.meta !== 'undefined' && import.meta.url ? import.meta.url : `${process.cwd()}/`;
+  return createRequire(base);
+}
+
+function load(): NativeAddon {
+  const req = requireFromHere();
+  let resolved: string;
+  try {
+    resolved = req.resolve(addonPath);
+  } catch {
+    throw new AccelEngineUnavailableError(`native engine unavailable: the addon is not built; ${NATIVE_BUILD_HINT}`);
+  }
+  try {
+    return req(resolved) as NativeAddon;
+  } catch (e) {
+    // Typically libopenblas.so.0 missing at run time, or a build for another Node ABI.
+    throw new AccelEngineUnavailableError(
+      `native engine unavailable: ${resolved} failed to load (${(e as Error).message.split('\n')[0]}); ` +
+        `rebuild it: ${NATIVE_BUILD_HINT}`,
+    );
+  }
+}
+
+/** The addon, loaded once; throws AccelEngineUnavailableError (cached) when it is absent or broken. */
+export function loadNativeAddon(): NativeAddon {
+  if (cached === undefined) {
+    try {
+      cached = load();
+    } catch (e) {
+      cached = e as Error;
+    }
+  }
+  if (cached instanceof Error) throw cached;
+  return cached;
+}
+
+/** Whether the addon loads here (for tests and benchmarks). */
+export function nativeAddonAvailable(): boolean {
+  try {
+    loadNativeAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Tests only: load the addon from another path (a missing one simulates an unbuilt addon);
+ * no argument restores the default. Clears the cached result either way.
+ */
+export function setNativeAddonPathForTesting(path?: string): void {
+  addonPath = path ?? NATIVE_ADDON_PATH;
+  cached = undefined;
+}
+
+/**
+ * A MatMulRunner over the addon. `threads` sets OpenBLAS's (process-wide) thread count; `dispose`
+ * puts back the count found at creation.
+ */
+export function nativeMatMul(addon: NativeAddon, threads?: number): { run: MatMulRunner; dispose: () => void } {
+  const previous = addon.getThreads();
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`installAccel: threads must be an integer >= 1, got ${threads}`);
+    addon.setThreads(threads);
+  }
+  return {
+    run: (a, aShape, b, bShape, tA, tB, out) => addon.matmul(a, aShape, b, bShape, tA, tB, out),
+    dispose: () => addon.setThreads(previous),
+  };
+}
