@@ -20,7 +20,7 @@ for (const backend of TEST_BACKENDS) {
       expect(r.backend).toBe(backend);
       expect(r.kernels).toEqual(
         backend === 'wasm'
-          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'Identity']
+          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'Identity', 'Slice', 'SplitV', 'Unpack']
           : ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum'],
       );
       expect(accelStatus()).toEqual([r]);
@@ -31,7 +31,7 @@ for (const backend of TEST_BACKENDS) {
     it("'wasm' engine replaces only the copy-free kernels; an unbuilt 'native' and unknown engines throw clearly", () => {
       const r = installAccel({ engine: 'wasm' });
       expect(r.engine).toBe(backend === 'wasm' ? 'wasm' : 'stock');
-      expect(r.kernels).toEqual(backend === 'wasm' ? ['Identity'] : []);
+      expect(r.kernels).toEqual(backend === 'wasm' ? ['Identity', 'Slice', 'SplitV', 'Unpack'] : []);
       if (!nativeAddonAvailable()) expect(() => installAccel({ engine: 'native' })).toThrow(/native engine unavailable.*build:native/); // more in native.test.ts
       expect(() => installAccel({ engine: 'cuda' as never })).toThrow(/unknown engine 'cuda'/);
       uninstallAccel();

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { fusedMatMulKernel, batchMatMulKernel, type MatMulRunner } from './kernels/matmul.js';
 import { sharedIdentityKernel } from './kernels/identity.js';
+import { sliceAliasKernels } from './kernels/slice-alias.js';
+import { releaseSliceAliasing } from './kernels/slice-alias-memory.js';
 import { AccelEngineUnavailableError, loadOrtBinding } from './ort-binding.js';
 import { OrtMatMul, ortSessionOptions } from './ort-matmul.js';
 import { loadNativeAddon, nativeMatMul } from './native-binding.js';
@@ -147,6 +149,13 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
   }
   if (isWasm) {
     replace(backendName, sharedIdentityKernel(backendName, tf.getKernel('Identity', backendName)), stock);
+    // Copy-free Slice/SplitV/Unpack: heap aliases of contiguous ranges (kernels/slice-alias.ts).
+    for (const k of sliceAliasKernels(backendName, (name) => tf.getKernel(name, backendName))) replace(backendName, k, stock);
+    const disposeEngine = dispose;
+    dispose = () => {
+      disposeEngine();
+      releaseSliceAliasing(backend); // stock disposeData back once no alias is alive
+    };
     if (chosen === 'stock') chosen = 'wasm';
   }
   const report: AccelReport = { engine: chosen, kernels: [...stock.keys()], backend: backendName };
