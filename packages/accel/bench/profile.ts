@@ -2,7 +2,7 @@
  * Where does a DeiT-Tiny training step spend its time, per tfjs kernel? Wraps every kernel of
  * the wasm backend with a timer and runs one forward+backward at batch 8 (after a warm-up),
  * with @ofq/accel installed (ACCEL=stock to profile the stock kernels).
- *   tsx --conditions=@ofq/source bench/profile.ts
+ *   tsx --conditions=@ofq/source bench/profile.ts      (BATCH=8, MODEL=fp|w2a2-qkr, ACCEL=stock, BY_SHAPE=1)
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const engine = process.env.ACCEL ?? 'auto';
   if (engine !== 'stock') console.log(installAccel({ engine: engine as 'auto' }));
   const vit = await import('../../vit/src/index.js');
-  const model = vit.createDeiT({ preset: 'deit-tiny', seed: 0 });
+  const fp = vit.createDeiT({ preset: 'deit-tiny', seed: 0 });
+  // MODEL=w2a2-qkr profiles the OFQ-quantized model (W2A2, QKR) instead of the FP one.
+  const model = process.env.MODEL === 'w2a2-qkr' ? vit.quantizeDeiT(fp as never, { weightBits: 2, actBits: 2, qkr: true, method: 'ofq' }) : fp;
+  if (model !== fp) fp.dispose();
   const batch = Number(process.env.BATCH ?? 8);
   const vars = [...model.trainableVariables.decay, ...model.trainableVariables.noDecay];
   const x = tf.randomUniform([batch, 224, 224, 3], -1, 1) as tf.Tensor4D;

@@ -13,6 +13,8 @@ import { OrtMatMul, ortSessionOptions } from './ort-matmul.js';
 import { loadNativeAddon, nativeMatMul } from './native-binding.js';
 import { OrtUnary } from './ort-unary.js';
 import { sumKernel, unaryKernel } from './kernels/elementwise.js';
+import { lsqQuantizeGradKernel, lsqQuantizeKernel } from './kernels/lsq.js';
+import { lsqQuantizeGradWasmKernel, lsqQuantizeWasmKernel, lsqSimdFor } from './kernels/lsq-wasm.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
 
 export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
@@ -22,7 +24,8 @@ export interface AccelOptions {
    * 'auto' (default): the fastest engine that loads (native, else onnxruntime, else wasm-only
    * kernels, else stock), silently, saying why in `fallbackReason`. A named engine that cannot
    * load throws AccelEngineUnavailableError.
-   * 'wasm': only the kernels that need nothing outside tfjs-backend-wasm (copy-free Identity).
+   * 'wasm': only the kernels that need nothing outside tfjs itself (copy-free Identity on wasm,
+   * the fused LSQ kernels on wasm and cpu).
    * 'native': the optional N-API addon over OpenBLAS (built with `pnpm --filter @ofq/accel
    * build:native`) for BatchMatMul/_FusedMatMul/Sum, plus ONNX Runtime's Erf/Exp when it loads.
    */
@@ -156,8 +159,17 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
       disposeEngine();
       releaseSliceAliasing(backend); // stock disposeData back once no alias is alive
     };
-    if (chosen === 'stock') chosen = 'wasm';
   }
+  // Fused library ops (the @ofq/core kernel contracts): they need only the backend's memory.
+  if (isWasm) {
+    const simd = lsqSimdFor(backend);
+    replace(backendName, lsqQuantizeWasmKernel(simd), stock);
+    replace(backendName, lsqQuantizeGradWasmKernel(simd), stock);
+  } else {
+    replace(backendName, lsqQuantizeKernel(backendName, mem), stock);
+    replace(backendName, lsqQuantizeGradKernel(backendName, mem), stock);
+  }
+  if (chosen === 'stock') chosen = 'wasm';
   const report: AccelReport = { engine: chosen, kernels: [...stock.keys()], backend: backendName };
   if (fallbackReason) report.fallbackReason = fallbackReason;
   if (ortVersion) report.ortVersion = ortVersion;

@@ -15,3 +15,4 @@ export {
   type WritableEntry,
 } from './safetensors.js';
 export { setBackend, BackendUnavailableError, type BackendChoice } from './backend.js';
+export { LSQ_QUANTIZE_KERNEL, LSQ_QUANTIZE_GRAD_KERNEL, hasKernel, type LsqKernelAttrs } from './fusedKernels.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, hasKernel, type LsqKernelAttrs } from '@ofq/core';
 import { LSQ_MIN_STEP, assertGranularity, lsqRange, sharedAxes, stepAxis, type LsqGranularity } from './lsqRange.js';
 
 export interface LsqQuantizeOptions {
@@ -57,8 +58,18 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LsqQuantizeOptions): Ten
     return tf.maximum(tf.add(tf.sub(s, sg), sg), LSQ_MIN_STEP);
   };
 
+  // A fused kernel (registered by @ofq/accel on wasm/cpu) does each pass in one sweep; the composite
+  // ops below are the definition and the fallback on every other backend. Looked up per pass, so the
+  // backward pass stays correct if the kernels are (un)registered in between.
+  const attrs: LsqKernelAttrs = { qn, qp, axis };
+  const kernelAttrs = attrs as unknown as tf.NamedAttrMap;
+
   const f = customGrad2((xIn, sIn, save) => {
     const value = tf.tidy(() => {
+      if (hasKernel(LSQ_QUANTIZE_KERNEL)) {
+        const sp = tf.reshape(forwardStep(sIn), [-1]);
+        return tf.engine().runKernel(LSQ_QUANTIZE_KERNEL, { x: xIn, step: sp }, kernelAttrs) as Tensor;
+      }
       const sp = forwardStep(tf.reshape(sIn, bshape));
       return tf.mul(tf.round(tf.clipByValue(tf.div(xIn, sp), qn, qp)), sp);
     });
@@ -68,6 +79,11 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LsqQuantizeOptions): Ten
       // tidy: the temporaries are freed per node, not at the end of the whole backward pass (the
       // difference between fitting and overflowing the wasm heap for a quantized DeiT-Tiny at batch 8).
       gradFunc: (dy, [xs, ss]) => tf.tidy(() => {
+        if (hasKernel(LSQ_QUANTIZE_GRAD_KERNEL)) {
+          const sp = tf.reshape(forwardStep(ss), [-1]);
+          const [dx, dStepSum] = tf.engine().runKernel(LSQ_QUANTIZE_GRAD_KERNEL, { dy, x: xs, step: sp }, kernelAttrs) as Tensor[];
+          return [dx, tf.reshape(tf.mul(dStepSum, g), stepShape)];
+        }
         const sp = forwardStep(tf.reshape(ss, bshape));
         const ratio = tf.div(xs, sp);
         const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(ratio, qn), tf.lessEqual(ratio, qp)), 'float32');
