@@ -2,12 +2,13 @@
  * Raw matmul throughput: stock tfjs-wasm kernels vs @ofq/accel engines on the DeiT-Tiny shapes
  * (batch 32 at 224²: 32·197 = 6304 tokens). Short on purpose (shared 2-core machine): a few
  * repetitions per shape, ratios within this one run.
- *   tsx --conditions=@ofq/source bench/matmul.ts
+ *   tsx --conditions=@ofq/source bench/matmul.ts      (REPS=3, BENCH_CONFIGS='stock wasm,native')
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import * as os from 'node:os';
 import { installAccel, uninstallAccel, type AccelOptions } from '../src/index.js';
+import { nativeAddonAvailable } from '../src/native-binding.js';
 
 interface Shape {
   label: string;
@@ -54,6 +55,14 @@ async function main(): Promise<void> {
     { name: 'ort (no spin)', opts: { engine: 'onnxruntime' } },
     { name: 'ort 1 thread', opts: { engine: 'onnxruntime', threads: 1 } },
   ];
+  // The optional OpenBLAS addon, where it is built (pnpm --filter @ofq/accel build:native).
+  if (nativeAddonAvailable()) {
+    configs.push({ name: 'native', opts: { engine: 'native' } }, { name: 'native 1 thread', opts: { engine: 'native', threads: 1 } });
+  } else {
+    console.log('native engine not built: no native columns');
+  }
+  const only = process.env.BENCH_CONFIGS?.split(',');
+  if (only) configs.splice(0, configs.length, ...configs.filter((c) => only.includes(c.name)));
   const reps = Number(process.env.REPS ?? 3);
   const results: Record<string, Record<string, number>> = {};
   console.log(`${new Date().toISOString()}  ${os.cpus()[0]?.model} ×${os.cpus().length}  load ${os.loadavg()[0].toFixed(2)}`);

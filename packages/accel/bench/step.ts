@@ -14,12 +14,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeAddonAvailable } from '../src/native-binding.js';
 
 interface Row {
   id: string;
   model: 'fp' | 'w2a2-qkr';
   batch: number;
-  engine: 'stock' | 'onnxruntime' | 'wasm' | 'pytorch';
+  engine: 'stock' | 'onnxruntime' | 'native' | 'wasm' | 'pytorch';
 }
 
 interface Result extends Row {
@@ -44,9 +45,11 @@ const MICRO: Record<Row['model'], number> = {
 const STEPS = Number(process.env.BENCH_STEPS ?? 2);
 
 const ROWS: Row[] = [];
+// The optional OpenBLAS addon gets its rows only where it is built (pnpm --filter @ofq/accel build:native).
+const NATIVE_BUILT = nativeAddonAvailable();
 for (const model of ['fp', 'w2a2-qkr'] as const) {
   for (const batch of [8, 32]) {
-    for (const engine of ['stock', 'onnxruntime', 'pytorch'] as const) {
+    for (const engine of ['stock', 'onnxruntime', ...(NATIVE_BUILT ? (['native'] as const) : []), 'pytorch'] as const) {
       ROWS.push({ id: `${model}-b${batch}-${engine}`, model, batch, engine });
     }
   }
@@ -64,7 +67,7 @@ async function child(row: Row): Promise<Result> {
   await tf.setBackend('wasm');
   await tf.ready();
   const { installAccel } = await import('../src/index.js');
-  const accel = row.engine === 'stock' ? null : installAccel({ engine: row.engine as 'onnxruntime' | 'wasm' });
+  const accel = row.engine === 'stock' ? null : installAccel({ engine: row.engine as 'onnxruntime' | 'native' | 'wasm' });
   // Relative import: @ofq/vit is a sibling workspace package, not a dependency of @ofq/accel.
   const vit = await import('../../vit/src/index.js');
   let model;

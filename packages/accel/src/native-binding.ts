@@ -46,6 +46,12 @@ function load(): NativeAddon {
   } catch {
     throw new AccelEngineUnavailableError(`native engine unavailable: the addon is not built; ${NATIVE_BUILD_HINT}`);
   }
+  // OpenBLAS's idle workers busy-wait after every call (THREAD_TIMEOUT 2^28 cycles, about 0.1 s), stealing a
+  // core from the tfjs ops that run between two matmuls (measured: a 1-thread GEMM used 2× its wall time in
+  // CPU). 2^4 cycles puts them to sleep at once. OpenBLAS reads the variable once, when it loads; it is
+  // removed again so child processes (PyTorch in bench/step.ts) keep their own default.
+  const userTimeout = process.env.OPENBLAS_THREAD_TIMEOUT;
+  if (userTimeout === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = '4';
   try {
     return req(resolved) as NativeAddon;
   } catch (e) {
@@ -54,6 +60,8 @@ function load(): NativeAddon {
       `native engine unavailable: ${resolved} failed to load (${(e as Error).message.split('\n')[0]}); ` +
         `rebuild it: ${NATIVE_BUILD_HINT}`,
     );
+  } finally {
+    if (userTimeout === undefined) delete process.env.OPENBLAS_THREAD_TIMEOUT;
   }
 }
 
