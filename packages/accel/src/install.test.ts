@@ -20,18 +20,20 @@ for (const backend of TEST_BACKENDS) {
       expect(r.backend).toBe(backend);
       expect(r.kernels).toEqual(
         backend === 'wasm'
-          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'Identity', 'Slice', 'SplitV', 'Unpack']
-          : ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum'],
+          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad']
+          : ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
       );
       expect(accelStatus()).toEqual([r]);
       uninstallAccel();
       expect(accelStatus()).toEqual([]);
     });
 
-    it("'wasm' engine replaces only the copy-free kernels; an unbuilt 'native' and unknown engines throw clearly", () => {
+    it("'wasm' engine replaces only the kernels that need nothing outside tfjs; an unbuilt 'native' and unknown engines throw clearly", () => {
       const r = installAccel({ engine: 'wasm' });
-      expect(r.engine).toBe(backend === 'wasm' ? 'wasm' : 'stock');
-      expect(r.kernels).toEqual(backend === 'wasm' ? ['Identity', 'Slice', 'SplitV', 'Unpack'] : []);
+      expect(r.engine).toBe('wasm');
+      expect(r.kernels).toEqual(
+        backend === 'wasm' ? ['Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad'] : ['OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
+      );
       if (!nativeAddonAvailable()) expect(() => installAccel({ engine: 'native' })).toThrow(/native engine unavailable.*build:native/); // more in native.test.ts
       expect(() => installAccel({ engine: 'cuda' as never })).toThrow(/unknown engine 'cuda'/);
       uninstallAccel();
