@@ -2,7 +2,8 @@
 // stored state_dict reproduce out, grad_x and every parameter gradient; from fp_state_dict the first
 // forward's lazy LSQ initialisation.
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installAccel, uninstallAccel } from '@ofq/accel';
 import { TEST_BACKENDS, assertClose, gt, loadGolden, tolFor, useBackend, type GoldenTensor } from '@ofq/core/testing';
 import {
   Attention, Block, LayerNorm, Linear, Mlp, PatchEmbed,
@@ -89,9 +90,15 @@ function optionsFor(g: Golden): BlockQuantOptions {
   return { weightBits: bits, actBits: bits, method: 'ofq', qkr: g.meta.module.includes('qkreparam') || g.meta.module.includes('qk_reparam=True'), tokens: g.x.shape[1] };
 }
 
-for (const backend of TEST_BACKENDS) {
-  describe(`quantized modules vs reference on ${backend}`, () => {
-    beforeAll(() => useBackend(backend));
+// Also with @ofq/accel's kernels (ONNX Runtime matmuls, fused LSQ, copy-free wasm views): the
+// whole quantized module, gradients included, must still match the reference.
+for (const [backend, accel] of [...TEST_BACKENDS.map((b) => [b, false] as const), ...TEST_BACKENDS.map((b) => [b, true] as const)]) {
+  describe(`quantized modules vs reference on ${backend}${accel ? ' with @ofq/accel' : ''}`, () => {
+    beforeAll(async () => {
+      await useBackend(backend);
+      if (accel) installAccel({ engine: 'auto' });
+    });
+    afterAll(() => uninstallAccel());
     const tol = tolFor(backend, { rtol: 2e-4, atol: 2e-5 });
 
     for (const c of CASES) {
