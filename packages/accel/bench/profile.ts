@@ -37,9 +37,11 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const r = inner(args);
         const ins = Object.values(args.inputs) as tf.TensorInfo[];
-        const key = k.kernelName === 'BatchMatMul' && process.env.BY_SHAPE
-          ? `MM [${ins[0].shape}]${args.attrs?.transposeA ? 'T' : ''}·[${ins[1].shape}]${args.attrs?.transposeB ? 'T' : ''}`
-          : k.kernelName;
+        const key = !process.env.BY_SHAPE
+          ? k.kernelName
+          : k.kernelName === 'BatchMatMul'
+            ? `MM [${ins[0].shape}]${args.attrs?.transposeA ? 'T' : ''}·[${ins[1].shape}]${args.attrs?.transposeB ? 'T' : ''}`
+            : `${k.kernelName} ${ins.map((t) => `[${t.shape}]`).join('')}${args.attrs && 'axis' in args.attrs ? ` axis ${String(args.attrs.axis)}` : ''}`;
         const s = stats.get(key) ?? { ms: 0, calls: 0, elems: 0 };
         s.ms += performance.now() - t0;
         s.calls++;
@@ -54,9 +56,9 @@ async function main(): Promise<void> {
   step();
   const total = performance.now() - t0;
   console.log(`step ${total.toFixed(0)} ms (batch ${batch}, engine ${engine})`);
-  const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+  const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.TOP ?? 25));
   for (const [name, s] of rows) {
-    console.log(`${name.padEnd(process.env.BY_SHAPE ? 44 : 22)} ${s.ms.toFixed(0).padStart(6)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%  ${String(s.calls).padStart(5)} calls  ${(s.elems / 1e6).toFixed(1)} M out elems`);
+    console.log(`${name.padEnd(process.env.BY_SHAPE ? 60 : 22)} ${s.ms.toFixed(0).padStart(6)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%  ${String(s.calls).padStart(5)} calls  ${(s.elems / 1e6).toFixed(1)} M out elems`);
   }
 }
 

@@ -1,4 +1,4 @@
-// Compiles src/kernels/*.wat to src/kernels/<name>-simd.generated.ts (the module bytes as base64),
+// Compiles src/kernels/*.wat to src/kernels/<name>.wasm.generated.ts (the module bytes as base64),
 // so neither the build nor users need an assembler. `--check` fails if a generated file is stale.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,7 +16,7 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
   const { buffer } = mod.toBinary({});
   mod.destroy();
   const name = file.replace(/\.wat$/, '');
-  const out = path.join(dir, `${name}-simd.generated.ts`);
+  const out = path.join(dir, `${name}.wasm.generated.ts`);
   const text = `// Generated from ${file} by scripts/build-wasm.mjs: do not edit.\nexport const WASM_BASE64 =\n  '${Buffer.from(buffer).toString('base64')}';\n`;
   if (check) {
     if (!fs.existsSync(out) || fs.readFileSync(out, 'utf8') !== text) {

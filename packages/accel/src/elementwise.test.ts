@@ -58,6 +58,20 @@ for (const backend of TEST_BACKENDS) {
       tf.dispose([x, big, ints, empty]);
     });
 
+    it('Sum leaks no tensors and does not grow the wasm heap over 1,000 calls (leading, trailing, odd widths)', () => {
+      installAccel({ engine: 'onnxruntime' });
+      const x = tf.tensor(Float32Array.from({ length: 4 * 198 * 37 }, seeded(4)), [4, 198, 37]);
+      const run = () => tf.dispose([tf.sum(x, [0, 1]), tf.sum(x, 2), tf.sum(x, -1, true), tf.sum(x)]);
+      run();
+      const heap = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.byteLength ?? 0;
+      const before = tf.memory();
+      for (let i = 0; i < 1000; i++) run();
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+      expect(tf.memory().numBytes).toBe(before.numBytes);
+      expect((tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.byteLength ?? 0).toBe(heap);
+      x.dispose();
+    });
+
     it('gradients of a GELU-like function through Erf, Exp and Sum are unchanged', () => {
       const rnd = seeded(3);
       const x = tf.tensor(Float32Array.from({ length: 6 * 10 }, rnd), [6, 10]);

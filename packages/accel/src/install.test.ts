@@ -32,7 +32,7 @@ for (const backend of TEST_BACKENDS) {
       const r = installAccel({ engine: 'wasm' });
       expect(r.engine).toBe('wasm');
       expect(r.kernels).toEqual(
-        backend === 'wasm' ? ['Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad'] : ['OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
+        backend === 'wasm' ? ['Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad', 'Sum'] : ['OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
       );
       if (!nativeAddonAvailable()) expect(() => installAccel({ engine: 'native' })).toThrow(/native engine unavailable.*build:native/); // more in native.test.ts
       expect(() => installAccel({ engine: 'cuda' as never })).toThrow(/unknown engine 'cuda'/);

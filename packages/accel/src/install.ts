@@ -14,7 +14,9 @@ import { loadNativeAddon, nativeMatMul } from './native-binding.js';
 import { OrtUnary } from './ort-unary.js';
 import { sumKernel, unaryKernel } from './kernels/elementwise.js';
 import { lsqQuantizeGradKernel, lsqQuantizeKernel } from './kernels/lsq.js';
-import { lsqQuantizeGradWasmKernel, lsqQuantizeWasmKernel, lsqSimdFor } from './kernels/lsq-wasm.js';
+import { lsqQuantizeGradWasmKernel, lsqQuantizeWasmKernel } from './kernels/lsq-wasm.js';
+import { simdKernelsFor } from './kernels/simd-module.js';
+import { simdSumKernel } from './kernels/sum-wasm.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
 
 export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
@@ -162,9 +164,11 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
   }
   // Fused library ops (the @ofq/core kernel contracts): they need only the backend's memory.
   if (isWasm) {
-    const simd = lsqSimdFor(backend);
+    // WebAssembly SIMD on the backend's own heap; the leading/trailing Sum beats any engine's GEMV.
+    const simd = simdKernelsFor(backend);
     replace(backendName, lsqQuantizeWasmKernel(simd), stock);
     replace(backendName, lsqQuantizeGradWasmKernel(simd), stock);
+    replace(backendName, simdSumKernel(simd, tf.getKernel('Sum', backendName)), stock);
   } else {
     replace(backendName, lsqQuantizeKernel(backendName, mem), stock);
     replace(backendName, lsqQuantizeGradKernel(backendName, mem), stock);

@@ -42,29 +42,44 @@ class Ones {
   }
 }
 
+/** A Sum over a leading or trailing block of axes, viewed as a 2-D reduction; null for any other Sum. */
+export interface SumGeometry {
+  leading: boolean;
+  outShape: number[];
+  /** Elements summed into each output. */
+  reduced: number;
+  /** Outputs. */
+  kept: number;
+}
+
+export function sumGeometry(x: TensorInfo, attrs: NamedAttrMap | undefined): SumGeometry | null {
+  const rank = x.shape.length;
+  const rawAxis = attrs?.axis as number | number[] | null | undefined;
+  const axes = (rawAxis == null ? x.shape.map((_, i) => i) : Array.isArray(rawAxis) ? rawAxis : [rawAxis])
+    .map((a) => (a < 0 ? a + rank : a))
+    .sort((a, b) => a - b);
+  const unique = axes.every((a, i) => i === 0 || a !== axes[i - 1]);
+  const contiguous = axes.length > 0 && unique && axes.every((a, i) => a === axes[0] + i);
+  const leading = contiguous && axes[0] === 0;
+  const trailing = contiguous && axes[axes.length - 1] === rank - 1;
+  if (x.dtype !== 'float32' || sizeOf(x.shape) === 0 || !(leading || trailing)) return null;
+  const outShape = attrs?.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const reduced = sizeOf(axes.map((a) => x.shape[a]));
+  return { leading, outShape, reduced, kept: sizeOf(x.shape) / reduced };
+}
+
 export function sumKernel(backendName: string, mem: TensorMemory, matmul: MatMulRunner, stock: KernelConfig | undefined): KernelConfig {
   const ones = new Ones();
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x!;
-    const rank = x.shape.length;
-    const rawAxis = args.attrs?.axis as number | number[] | null | undefined;
-    const axes = (rawAxis == null ? x.shape.map((_, i) => i) : Array.isArray(rawAxis) ? rawAxis : [rawAxis])
-      .map((a) => (a < 0 ? a + rank : a))
-      .sort((a, b) => a - b);
-    const unique = axes.every((a, i) => i === 0 || a !== axes[i - 1]);
-    const contiguous = axes.length > 0 && unique && axes.every((a, i) => a === axes[0] + i);
-    const leading = contiguous && axes[0] === 0;
-    const trailing = contiguous && axes[axes.length - 1] === rank - 1;
-    if (x.dtype !== 'float32' || sizeOf(x.shape) === 0 || !(leading || trailing) || !stock) {
+    const g = sumGeometry(x, args.attrs);
+    if (!g || !stock) {
       if (!stock) throw new Error(`accel: no stock Sum kernel on ${backendName}`);
       return stock.kernelFunc(args as Parameters<KernelFunc>[0]);
     }
-    const keepDims = !!args.attrs?.keepDims;
-    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-    const reduced = sizeOf(axes.map((a) => x.shape[a]));
-    const kept = sizeOf(x.shape) / reduced;
-    const out = mem.alloc(outShape);
-    if (leading) {
+    const { reduced, kept } = g;
+    const out = mem.alloc(g.outShape);
+    if (g.leading) {
       // out[1, kept] = ones[1, reduced] · x[reduced, kept]
       matmul(ones.get(reduced), [1, reduced], mem.read(x), [reduced, kept], false, false, mem.read(out), [1, kept]);
     } else {

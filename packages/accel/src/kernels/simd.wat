@@ -1,5 +1,7 @@
-;; Fused LSQ fake-quantization on tfjs-backend-wasm's own heap (imported memory: zero copies).
-;; Compiled to src/kernels/lsq-simd.generated.ts by `pnpm --filter @ofq/accel build:wasm`.
+;; SIMD kernels on tfjs-backend-wasm's own heap (imported memory: zero copies): fused LSQ
+;; fake-quantization and Sum over a leading or trailing block of axes.
+;; Compiled to src/kernels/simd.wasm.generated.ts by `pnpm --filter @ofq/accel build:wasm`.
+;; LSQ:
 ;; Pointers are byte offsets into the heap; every float op is a float32 op, as in the composite:
 ;;   r = x/s, q = nearest(min(max(r, qn), qp)) (ties to even), y = q·s;
 ;;   inside = qn <= r <= qp, gIn = (dy·s)·inside, dx = gIn/s,
@@ -184,6 +186,63 @@
                   (f32.div (f32.mul (local.get $g) (local.get $xs)) (f32.mul (local.get $sv) (local.get $sv))))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $l)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop))))
+;; out[c] = Σ_r x[r·cols + c] (a Sum over leading axes), accumulated row by row in float32.
+  (func (export "sum_leading") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $j i32) (local $end4 i32) (local $row i32) (local $p i32)
+    (local.set $end4 (i32.and (local.get $cols) (i32.const -4)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $cols) (i32.const 2)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $done4
+          (loop $l4
+            (br_if $done4 (i32.ge_u (local.get $j) (local.get $end4)))
+            (local.set $p (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p))
+              (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l4)))
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $p (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (f32.store (local.get $p) (f32.add (f32.load (local.get $p))
+              (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $l)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; out[r] = Σ_c x[r·cols + c] (a Sum over trailing axes): four float32 lanes, then the tail.
+  (func (export "sum_trailing") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $j i32) (local $end4 i32) (local $row i32) (local $acc v128) (local $s f32)
+    (local.set $end4 (i32.and (local.get $cols) (i32.const -4)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $done4
+          (loop $l4
+            (br_if $done4 (i32.ge_u (local.get $j) (local.get $end4)))
+            (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l4)))
+        (local.set $s (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+          (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $s (f32.add (local.get $s) (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $l)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $s))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowLoop))))
 )
