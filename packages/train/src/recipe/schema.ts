@@ -38,7 +38,7 @@ const augmentation = z
     dropPath: z.number().min(0).max(1).default(0),
   })
   .strict()
-  .default({} as never);
+  .prefault({}); // prefault: an absent block parses through the inner defaults (zod 4 .default would yield {})
 
 export const RecipeSchema = z
   .object({
