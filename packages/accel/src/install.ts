@@ -159,7 +159,7 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
     const disposeEngine = dispose;
     dispose = () => {
       disposeEngine();
-      releaseSliceAliasing(backend); // stock disposeData back once no alias is alive
+      releaseSliceAliasing(); // stock disposeData back once no alias is alive
     };
   }
   // Fused library ops (the @ofq/core kernel contracts): they need only the backend's memory.

@@ -377,4 +377,26 @@ describe('copy-free Slice / SplitV / Unpack on wasm', () => {
     expect(Object.prototype.hasOwnProperty.call(backend, 'disposeData')).toBe(false);
     installAccel({ engine: 'wasm' });
   });
+
+  // Last: it replaces the wasm backend instance.
+  it('after tf.engine().reset() the new backend instance gets its own wrapper, and uninstall restores it', async () => {
+    const x = iota([2, 3]);
+    tf.unstack(x); // aliases alive when the old instance is disposed: they go with its heap
+    tf.engine().reset();
+    await tf.setBackend('wasm');
+    await tf.ready();
+    const backend = wasm();
+    expect(stats().wrapped).toBe(false);
+    const y = iota([2, 3]);
+    const rows = tf.unstack(y);
+    expect(inside(rows[1], range(y))).toBe(true);
+    expect(stats().wrapped).toBe(true);
+    y.dispose();
+    expect(values(rows[1])).toEqual([-1.75, -1.25, -0.75]);
+    tf.dispose(rows);
+    expect(tf.memory().numTensors).toBe(0);
+    uninstallAccel();
+    expect(Object.prototype.hasOwnProperty.call(backend, 'disposeData')).toBe(false);
+    installAccel({ engine: 'wasm' });
+  });
 });

@@ -71,6 +71,8 @@ interface AliasState {
 }
 
 const states = new WeakMap<object, AliasState>();
+/** Every wrapped instance (there is one wasm backend at a time, but `tf.engine().reset()` makes a new one). */
+const wrapped = new Set<AliasState>();
 
 function sizeOf(shape: readonly number[]): number {
   let s = 1;
@@ -104,6 +106,7 @@ function maybeRestore(s: AliasState): void {
   if (s.hadOwn) b.disposeData = s.original;
   else delete b.disposeData;
   states.delete(s.backend);
+  wrapped.delete(s);
 }
 
 function stateOf(backend: KernelBackend): AliasState {
@@ -143,6 +146,7 @@ function stateOf(backend: KernelBackend): AliasState {
     },
   };
   states.set(b, s);
+  wrapped.add(s);
   (b as unknown as Record<string, unknown>).disposeData = s.wrapper;
   return s;
 }
@@ -184,14 +188,19 @@ export function rootBytes(backend: KernelBackend, x: TensorInfo): number {
 }
 
 /**
- * Uninstall: give the backend its stock `disposeData` back now if no alias is alive, else as
- * soon as the last one is disposed.
+ * Uninstall: give every wrapped wasm backend instance (the one installed on, and any created
+ * since by `tf.engine().reset()`) its stock `disposeData` back now if no alias is alive on it,
+ * else as soon as the last one is disposed. Instances already disposed by a reset are forgotten.
  */
-export function releaseSliceAliasing(backend: KernelBackend | null | undefined): void {
-  const s = backend ? states.get(backend) : undefined;
-  if (!s) return;
-  s.released = true;
-  maybeRestore(s);
+export function releaseSliceAliasing(): void {
+  for (const s of [...wrapped]) {
+    if (!(s.backend as unknown as { wasm: unknown }).wasm) {
+      wrapped.delete(s); // backend disposed: its heap and aliases are gone with it
+      continue;
+    }
+    s.released = true;
+    maybeRestore(s);
+  }
 }
 
 /** Diagnostics (tests): live aliases and blocks on a backend instance, and whether it is wrapped. */

