@@ -1,6 +1,7 @@
-// @ofq/accel native engine: batched float32 matmul over OpenBLAS (cblas_sgemm), called
-// synchronously from tfjs kernels on caller-owned Float32Arrays (wasm-heap views or cpu
-// arrays). Zero copies: the typed array's data pointer already includes its byte offset.
+// @ofq/accel native engine: batched float32 matmul over OpenBLAS (cblas_sgemm) or, built with
+// OFQ_USE_DNNL, oneDNN (dnnl_sgemm), called synchronously from tfjs kernels on caller-owned
+// Float32Arrays (wasm-heap views or cpu arrays). Zero copies: the typed array's data pointer
+// already includes its byte offset.
 //
 // Exports:
 //   matmul(a, aShape, b, bShape, transposeA, transposeB, out)  out = op(a)·op(b), numpy batch broadcasting
@@ -9,7 +10,12 @@
 // Every length is checked against its shape before any pointer is touched: a wrong call throws
 // a JS Error, it never reads or writes outside the arrays.
 #include <node_api.h>
+#ifdef OFQ_USE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#else
 #include <cblas.h>
+#endif
 
 #include <cstdint>
 #include <cstring>
@@ -73,23 +79,29 @@ int64_t Product(const std::vector<int64_t>& s, size_t from, size_t to) {
 // One product out[m,n] = op(A)·op(B) (row-major). m, n, k > 0. Vector shapes go to sgemv
 // (OpenBLAS 0.3.21's sgemm does not forward them), with the output zeroed first so stale
 // heap contents (NaN) never leak through a beta = 0 scaling.
-void Gemm(bool tA, bool tB, int m, int n, int k, const float* a, const float* b, float* c) {
+bool Gemm(bool tA, bool tB, int m, int n, int k, const float* a, const float* b, float* c) {
+#ifdef OFQ_USE_DNNL
+  // dnnl_sgemm is row-major; beta = 0 overwrites C.
+  return dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', m, n, k, 1.0f, a, tA ? m : k, b, tB ? k : n, 0.0f, c, n) == dnnl_success;
+#else
   if (m == 1) {
     // out[1,n] = a[k] · op(B): a is a length-k vector in either layout.
     std::memset(c, 0, sizeof(float) * n);
     if (tB) cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, b, k, a, 1, 0.0f, c, 1);
     else cblas_sgemv(CblasRowMajor, CblasTrans, k, n, 1.0f, b, n, a, 1, 0.0f, c, 1);
-    return;
+    return true;
   }
   if (n == 1) {
     // out[m,1] = op(A) · b: b is a length-k vector in either layout.
     std::memset(c, 0, sizeof(float) * m);
     if (tA) cblas_sgemv(CblasRowMajor, CblasTrans, k, m, 1.0f, a, m, b, 1, 0.0f, c, 1);
     else cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0f, a, k, b, 1, 0.0f, c, 1);
-    return;
+    return true;
   }
   cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, tA ? m : k, b,
               tB ? k : n, 0.0f, c, n);
+  return true;
+#endif
 }
 
 napi_value MatMul(napi_env env, napi_callback_info info) {
@@ -155,7 +167,7 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   }
   // One B shared by every batch of a non-transposed, non-broadcast A: a single [batch·m, k] GEMM.
   if (batchB == 1 && !tA && batchA == batchO && batchO * m <= 2147483647) {
-    Gemm(false, tB, static_cast<int>(batchO * m), static_cast<int>(n), static_cast<int>(k), a, b, out);
+    if (!Gemm(false, tB, static_cast<int>(batchO * m), static_cast<int>(n), static_cast<int>(k), a, b, out)) Throw(env, "ofq-accel-native: sgemm failed");
     return nullptr;
   }
   // Element strides (in matrices) of each batch axis in a and b; 0 where broadcast.
@@ -174,7 +186,10 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
       ia += idx[i] * strideA[i];
       ib += idx[i] * strideB[i];
     }
-    Gemm(tA, tB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), a + ia * matA, b + ib * matB, out + o * matO);
+    if (!Gemm(tA, tB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), a + ia * matA, b + ib * matB, out + o * matO)) {
+      Throw(env, "ofq-accel-native: sgemm failed");
+      return nullptr;
+    }
     for (ptrdiff_t i = static_cast<ptrdiff_t>(nb) - 1; i >= 0; i--) {
       if (++idx[i] < dimO[i]) break;
       idx[i] = 0;
@@ -192,20 +207,35 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
     Throw(env, "ofq-accel-native: setThreads(n) needs an integer n >= 1");
     return nullptr;
   }
+#ifdef OFQ_USE_DNNL
+  omp_set_num_threads(n);
+#else
   openblas_set_num_threads(n);
+#endif
   return nullptr;
 }
 
 napi_value GetThreads(napi_env env, napi_callback_info) {
   napi_value r;
+#ifdef OFQ_USE_DNNL
+  napi_create_int32(env, omp_get_max_threads(), &r);
+#else
   napi_create_int32(env, openblas_get_num_threads(), &r);
+#endif
   return r;
 }
 
 napi_value Config(napi_env env, napi_callback_info) {
   napi_value r;
+#ifdef OFQ_USE_DNNL
+  const dnnl_version_t* v = dnnl_version();
+  const std::string c = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) +
+                        " (" + std::string(v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "threads") + ")";
+  napi_create_string_utf8(env, c.c_str(), NAPI_AUTO_LENGTH, &r);
+#else
   const char* c = openblas_get_config();
   napi_create_string_utf8(env, c ? c : "", NAPI_AUTO_LENGTH, &r);
+#endif
   return r;
 }
 

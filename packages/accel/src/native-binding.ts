@@ -1,8 +1,8 @@
 /**
- * Loads the optional native engine: a small N-API addon over Debian's OpenBLAS
+ * Loads the optional native engine: a small N-API addon over Debian's OpenBLAS or oneDNN
  * (`native/ofq_accel_native.cc`), built only on request with `pnpm --filter @ofq/accel build:native`.
- * Why: a direct synchronous `cblas_sgemm` on the tensors' own memory costs < 1 µs per call and
- * its GEMM is faster than ONNX Runtime's here (README, "Native engine").
+ * Why: a direct synchronous sgemm on the tensors' own memory costs < 1 µs per call and its GEMM
+ * is faster than ONNX Runtime's here (README, "Native engine (optional)").
  */
 import { createRequire } from 'node:module';
 import type { MatMulRunner } from './kernels/matmul.js';
@@ -19,7 +19,7 @@ export interface NativeAddon {
   ): void;
   setThreads(n: number): void;
   getThreads(): number;
-  /** OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 … Zen MAX_THREADS=64". */
+  /** The BLAS it was built on, e.g. "OpenBLAS 0.3.21 … Zen MAX_THREADS=64" or "oneDNN 2.6.3 (OpenMP)". */
   config(): string;
 }
 
@@ -27,7 +27,11 @@ export interface NativeAddon {
 export const NATIVE_ADDON_PATH = '../native/build/Release/ofq_accel_native.node';
 
 export const NATIVE_BUILD_HINT =
-  'build it with `pnpm --filter @ofq/accel build:native` after `apt-get install -y libopenblas-dev` (Debian/Ubuntu; needs g++, make, python3)';
+  'build it with `pnpm --filter @ofq/accel build:native` after `apt-get install -y libdnnl-dev` (oneDNN) ' +
+  'or `apt-get install -y libopenblas-dev` (OpenBLAS) on Debian/Ubuntu (needs g++, make, python3)';
+
+/** Set while the addon loads: BLAS worker threads sleep between calls instead of spinning. */
+const QUIET_THREADS_ENV: Record<string, string> = { OPENBLAS_THREAD_TIMEOUT: '4', OMP_WAIT_POLICY: 'PASSIVE' };
 
 let addonPath = NATIVE_ADDON_PATH;
 let cached: NativeAddon | Error | undefined;
@@ -48,10 +52,11 @@ function load(): NativeAddon {
   }
   // OpenBLAS's idle workers busy-wait after every call (THREAD_TIMEOUT 2^28 cycles, about 0.1 s), stealing a
   // core from the tfjs ops that run between two matmuls (measured: a 1-thread GEMM used 2× its wall time in
-  // CPU). 2^4 cycles puts them to sleep at once. OpenBLAS reads the variable once, when it loads; it is
-  // removed again so child processes (PyTorch in bench/step.ts) keep their own default.
-  const userTimeout = process.env.OPENBLAS_THREAD_TIMEOUT;
-  if (userTimeout === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = '4';
+  // CPU). 2^4 cycles puts them to sleep at once; OMP_WAIT_POLICY does the same for the OpenMP threads of a
+  // oneDNN build. Both are read once, when the library loads; they are removed again so child processes
+  // (PyTorch in bench/step.ts) keep their own defaults. A value the user set is left alone.
+  const added = Object.entries(QUIET_THREADS_ENV).filter(([k]) => process.env[k] === undefined);
+  for (const [k, v] of added) process.env[k] = v;
   try {
     return req(resolved) as NativeAddon;
   } catch (e) {
@@ -61,7 +66,7 @@ function load(): NativeAddon {
         `rebuild it: ${NATIVE_BUILD_HINT}`,
     );
   } finally {
-    if (userTimeout === undefined) delete process.env.OPENBLAS_THREAD_TIMEOUT;
+    for (const [k] of added) delete process.env[k];
   }
 }
 
@@ -98,7 +103,7 @@ export function setNativeAddonPathForTesting(path?: string): void {
 }
 
 /**
- * A MatMulRunner over the addon. `threads` sets OpenBLAS's (process-wide) thread count; `dispose`
+ * A MatMulRunner over the addon. `threads` sets the BLAS's (process-wide) thread count; `dispose`
  * puts back the count found at creation.
  */
 export function nativeMatMul(addon: NativeAddon, threads?: number): { run: MatMulRunner; dispose: () => void } {

@@ -136,6 +136,12 @@ for (const backend of TEST_BACKENDS) {
       heap.set([1, 0, 0, 1], 11);
       addon.matmul(heap.subarray(3, 7), [2, 2], heap.subarray(11, 15), [2, 2], false, true, heap.subarray(20, 24));
       expect(Array.from(heap.subarray(19, 25))).toEqual([0, 1, 2, 3, 4, 0]);
+      // Outputs are overwritten, never accumulated into: stale NaN in uninitialised memory does not leak.
+      for (const [m, n] of [[5, 4], [1, 4], [5, 1]]) {
+        const out = new Float32Array(m * n).fill(NaN);
+        addon.matmul(new Float32Array(m * 3).fill(1), [m, 3], new Float32Array(3 * n).fill(2), [3, n], false, false, out);
+        expect(Array.from(out)).toEqual(new Array(m * n).fill(6));
+      }
     });
 
     it('_FusedMatMul (bias, every activation, transposes) matches the stock kernels', () => {
@@ -275,7 +281,7 @@ describe('native engine when the addon is not built', () => {
       setNativeAddonPathForTesting('./no-such-dir/ofq_accel_native.node');
       expect(nativeAddonAvailable()).toBe(false);
       expect(() => installAccel({ engine: 'native' })).toThrow(AccelEngineUnavailableError);
-      expect(() => installAccel({ engine: 'native' })).toThrow(/not built.*pnpm --filter @ofq\/accel build:native.*libopenblas-dev/);
+      expect(() => installAccel({ engine: 'native' })).toThrow(/not built.*pnpm --filter @ofq\/accel build:native.*libdnnl-dev.*libopenblas-dev/);
       const r = installAccel({ engine: 'auto' });
       expect(r.engine).toBe('onnxruntime');
       expect(r.fallbackReason).toMatch(/native engine unavailable/);
