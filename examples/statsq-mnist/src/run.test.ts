@@ -13,7 +13,7 @@ describe('StatsQ MNIST example', () => {
   });
 
   it('installs @ofq/accel kernels on wasm (a workspace dependency of the example)', () => {
-    expect(accel).toMatch(/^(onnxruntime|wasm|stock)/);
+    expect(accel).toMatch(/^(native|onnxruntime|wasm|stock)/);
   });
 
   it('reads the IDX files (official label counts start 5923, 6742)', () => {
