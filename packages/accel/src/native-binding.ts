@@ -4,9 +4,9 @@
  * Why: a direct synchronous sgemm on the tensors' own memory costs < 1 µs per call and its GEMM
  * is faster than ONNX Runtime's here (README, "Native engine (optional)").
  */
-import { createRequire } from 'node:module';
 import type { MatMulRunner } from './kernels/matmul.js';
 import { AccelEngineUnavailableError } from './ort-binding.js';
+import { requireFromHere } from './require-from-here.js';
 
 /** The addon's exports (see native/ofq_accel_native.cc). */
 export interface NativeAddon {
@@ -35,12 +35,6 @@ const QUIET_THREADS_ENV: Record<string, string> = { OPENBLAS_THREAD_TIMEOUT: '4'
 
 let addonPath = NATIVE_ADDON_PATH;
 let cached: NativeAddon | Error | undefined;
-
-function requireFromHere(): NodeRequire {
-  // import.meta.url exists in the ESM build and is shimmed by tsup in the CJS build.
-  const base = typeof import.meta !== 'undefined' && import.meta.url ? import.meta.url : `${process.cwd()}/`;
-  return createRequire(base);
-}
 
 function load(): NativeAddon {
   const req = requireFromHere();

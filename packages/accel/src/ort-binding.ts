@@ -6,6 +6,7 @@
  * call underneath; it is not a public API, so we accept exactly the pinned version.
  */
 import { createRequire } from 'node:module';
+import { requireFromHere } from './require-from-here.js';
 
 export const ORT_PINNED_VERSION = '1.30.0';
 
@@ -31,12 +32,6 @@ export class AccelEngineUnavailableError extends Error {
 }
 
 let cached: OrtBinding | Error | undefined;
-
-function requireFromHere(): NodeRequire {
-  // import.meta.url exists in the ESM build and is shimmed by tsup in the CJS build.
-  const base = typeof import.meta !== 'undefined' && import.meta.url ? import.meta.url : `${process.cwd()}/`;
-  return createRequire(base);
-}
 
 function load(): OrtBinding {
   const req = requireFromHere();
