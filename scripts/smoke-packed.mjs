@@ -41,7 +41,7 @@ execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], 
 const checks = {
   core: `const b = m.writeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } }); return m.readSafetensors(b).tensors.get('w').shape.join('x');`,
   statsq: `return Array.from(m.statsQuantize(tf.tensor2d([[0.1, -0.2], [0.3, 0.05]]), { bits: 2 }).dataSync()).length;`,
-  lsq: `const q = new m.LsqQuantizer({ bits: 4, granularity: 'tensor' }); const y = q.apply(tf.tensor1d([0.5, -1, 2])); return y.shape.join('x');`,
+  lsq: `const q = new m.LSQQuantizer({ bits: 4, granularity: 'tensor' }); const y = q.apply(tf.tensor1d([0.5, -1, 2])); return y.shape.join('x');`,
   cga: `return m.confidenceMask(tf.tensor2d([[0.1, -0.2], [0.3, 0.05]]), { bits: 2, boundaryRange: 0.005 }).shape.join('x');`,
   qkr: `return m.mergedQKWeight(tf.ones([4, 4]), tf.ones([4, 4]), 2).shape.join('x');`,
   vit: `const model = m.createDeiT({ imgSize: 16, patchSize: 8, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, mlpRatio: 2, numClasses: 3, distilled: true }); const y = model.predict(tf.zeros([1, 16, 16, 1])); return y.shape.join('x');`,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, hasKernel } from '@ofq/core';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, useBackend } from '@ofq/core/testing';
-import { lsqQuantize, lsqRange, type LsqGranularity } from '@ofq/lsq';
+import { lsqQuantize, lsqRange, type LSQGranularity } from '@ofq/lsq';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -19,7 +19,7 @@ function seeded(seed: number): () => number {
 
 interface Case {
   shape: number[];
-  granularity: LsqGranularity;
+  granularity: LSQGranularity;
   bits: number;
   unsigned: boolean;
 }

@@ -4,7 +4,7 @@ import { TEST_BACKENDS, expectNoLeaks, loadGolden, tolFor, assertClose, useBacke
 import { statsPreRound } from '@ofq/statsq';
 import { confidenceMask } from './confidence-mask.js';
 
-interface CgaCase {
+interface CGACase {
   name: string;
   bits: number;
   boundaryRange: number;
@@ -15,7 +15,7 @@ interface CgaCase {
   cga_py_freeze_idx: GoldenTensor;
   num_not_frozen: number;
 }
-const golden = loadGolden<{ cases: CgaCase[] }>('cga.json');
+const golden = loadGolden<{ cases: CGACase[] }>('cga.json');
 
 /** PyTorch [out, in] golden → tfjs [in, out] tensor. */
 function transposed(t: GoldenTensor): tf.Tensor2D {

@@ -1,3 +1,4 @@
+import { OfqError } from './errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
@@ -18,8 +19,10 @@ const INSTALL_HINT: Record<Exclude<BackendChoice, 'auto'>, string> = {
     'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA, and internet access at install time to download libtensorflow)',
 };
 
-export class BackendUnavailableError extends Error {
-  override name = 'BackendUnavailableError';
+export class BackendUnavailableError extends OfqError {
+  constructor(message: string) {
+    super(message, { code: 'E_BACKEND' });
+  }
 }
 
 async function importBackendPackage(choice: Exclude<BackendChoice, 'auto'>): Promise<void> {

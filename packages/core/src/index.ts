@@ -1,5 +1,6 @@
-export type { QuantizedWeights, WeightQuantizer, ActivationQuantizer } from './quantizer.js';
-export { dequantizeWeights } from './quantizer.js';
+export type { QuantizedWeights, WeightQuantizer, QuantizerState, ActivationQuantizer } from './quantizer.js';
+export { dequantizeWeights, weightCodes, weightFromCodes, weightFakeQuant, quantizerVariables } from './quantizer.js';
+export { OfqError, isOfqError } from './errors.js';
 export { assertBits } from './bits.js';
 export { customGrad1, roundSTE, gradScale, clipIdentityGrad, clipInclusive, stopGradient, straightThrough, sumToNumber } from './ste.js';
 export {
@@ -15,4 +16,4 @@ export {
   type WritableEntry,
 } from './safetensors.js';
 export { setBackend, BackendUnavailableError, type BackendChoice } from './backend.js';
-export { LSQ_QUANTIZE_KERNEL, LSQ_QUANTIZE_GRAD_KERNEL, hasKernel, type LsqKernelAttrs } from './fusedKernels.js';
+export { LSQ_QUANTIZE_KERNEL, LSQ_QUANTIZE_GRAD_KERNEL, hasKernel, type LSQKernelAttrs } from './fused-kernels.js';

@@ -1,11 +1,14 @@
-import type { Tensor } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 
 /**
  * Integer form of a quantized weight tensor, ready for export:
- * `value = scale[channel] * (codes + offset) / levelsDivisor` along `channelAxis`.
+ * `value = scale[channel] * (codes + offset) / divisor` along `channelAxis`.
  * StatsQ uses offset 0.5 and divisor n = 2^(bits-1); LSQ uses offset 0 and divisor 1.
  */
 export interface QuantizedWeights {
+  /** Which quantizer produced it (`WeightQuantizer.kind`). */
+  kind: string;
   /** Integer codes, row-major, same shape as the float tensor. */
   codes: Int32Array;
   /** One scale per index of `channelAxis` (the last axis in tfjs layouts). */
@@ -35,16 +38,78 @@ export function dequantizeWeights(q: QuantizedWeights): Float32Array {
 }
 
 /**
- * A weight quantizer: fake-quantizes a weight with a straight-through gradient, and exports codes.
- * Implementations must not keep references to the tensors they are given.
+ * A named piece of a quantizer's state (LSQ's learnable step `s`, for instance), so that state dicts,
+ * checkpoints and optimizers can reach it without knowing the quantizer's class.
+ */
+export interface QuantizerState {
+  /** Short name, unique within the quantizer (e.g. `s`). */
+  readonly name: string;
+  /** Whether the optimizer should train it. */
+  readonly trainable: boolean;
+  /** The variable, or null while lazily uninitialised. */
+  variable(): Variable | null;
+  /** Overwrites (or creates) the state from a tensor of the state's shape. */
+  write(values: Tensor): void;
+}
+
+/**
+ * The weight-quantizer contract every @ofq consumer (CGA, metrics, model state dicts, QKR, export) uses.
+ *
+ * A quantizer maps a float weight `w` (tfjs layout: output channels on the last axis) to codes on an
+ * integer grid. Its **pre-round values** `v = preRound(w)` are in code units: the code of an entry is
+ * `round(clip(v, lo, hi))` (half to even) with `[lo, hi] = codeRange`, and the decision thresholds sit at
+ * the half integers `i + 0.5`, `i ∈ [lo, hi − 1]`. The fake-quantized value is
+ * `scale[c] · (code + offset) / divisor`.
+ *
+ * Implementations must not keep references to the tensors they are given; every returned tensor belongs
+ * to the caller. Only `quantize` carries a gradient.
  */
 export interface WeightQuantizer {
+  /** Identifies the grid family (`'statsq'`, `'lsq'`, or a third party's own); recorded in runs. */
+  readonly kind: string;
   readonly name: string;
   readonly bits: number;
-  /** Fake-quantized weight (same shape), differentiable with a straight-through estimator. */
+  /** Smallest and largest code. */
+  readonly codeRange: readonly [number, number];
+  /** See the class comment: `value = scale · (code + offset) / divisor`. */
+  readonly offset: number;
+  readonly divisor: number;
+  /** Per-channel scale of `w` as it is now, shape `[lastDim]` (no gradient). */
+  scale(w: Tensor): Tensor;
+  /** Pre-round values in code units, shape of `w` (no gradient). */
+  preRound(w: Tensor): Tensor;
+  /** Fake-quantized weight (same shape), differentiable with the quantizer's straight-through estimator. */
   quantize(w: Tensor): Tensor;
-  /** Integer codes and per-channel scales of `w`, computed now. */
+  /** Integer codes and per-channel scales of `w`, computed now (for export). */
   codes(w: Tensor): QuantizedWeights;
+  /** The quantizer's own state (empty for stateless quantizers such as StatsQ). */
+  readonly state: readonly QuantizerState[];
+  /** Releases every tensor the quantizer owns. */
+  dispose(): void;
+}
+
+/** Integer codes of `w` under `q` as a float32 tensor: `round(clip(preRound(w), lo, hi))`. No gradient. */
+export function weightCodes(q: WeightQuantizer, w: Tensor): Tensor {
+  return tf.tidy(() => tf.round(tf.clipByValue(q.preRound(w), q.codeRange[0], q.codeRange[1])));
+}
+
+/**
+ * The value codes stand for under `q`, with `scale` broadcast on the last axis. No gradient.
+ * `(k + offset)/divisor` first: exact in float32 for StatsQ's power-of-two divisor, so the result equals
+ * the quantizers' own forward values bit for bit.
+ */
+export function weightFromCodes(q: WeightQuantizer, codes: Tensor, scale: Tensor): Tensor {
+  return tf.tidy(() => tf.mul(tf.div(tf.add(codes, q.offset), q.divisor), scale));
+}
+
+/** Fake-quantized value of `w` under `q` without a gradient (what the forward pass uses). */
+export function weightFakeQuant(q: WeightQuantizer, w: Tensor): Tensor {
+  return tf.tidy(() => weightFromCodes(q, weightCodes(q, w), q.scale(w)));
+}
+
+/** The trainable variables among a quantizer's state (e.g. to hand to an optimizer). */
+export function quantizerVariables(q: WeightQuantizer): Variable[] {
+  return q.state.filter((s) => s.trainable).flatMap((s) => s.variable() ?? []);
 }
 
 /** An activation quantizer with (possibly learnable) state, such as an LSQ step. */

@@ -1,3 +1,4 @@
+import { OfqError } from './errors.js';
 // Reader and writer for the safetensors format: an 8-byte little-endian header length, a JSON header
 // `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}`, then the data.
 // Every field is validated before any byte is read, so a damaged file is a clear error, never an
@@ -27,8 +28,10 @@ const BYTES: Record<SafetensorsDtype, number> = {
 /** Headers larger than this are rejected (the reference implementation uses the same 100 MB bound). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-export class SafetensorsError extends Error {
-  override name = 'SafetensorsError';
+export class SafetensorsError extends OfqError {
+  constructor(message: string) {
+    super(message, { code: 'E_SAFETENSORS' });
+  }
 }
 
 function fail(msg: string): never {

@@ -1,5 +1,5 @@
-export { lsqQuantize, type LsqQuantizeOptions } from './lsqQuantize.js';
-export { lsqRange, lsqGradScale, LSQ_MIN_STEP, type LsqGranularity } from './lsqRange.js';
-export { LsqQuantizer, type LsqConfig } from './LsqQuantizer.js';
-export { LsqWeightQuantizer, type LsqWeightConfig } from './LsqWeightQuantizer.js';
-export { LearnableBias, PixelBias } from './learnableBias.js';
+export { lsqQuantize, type LSQQuantizeOptions } from './lsq-quantize.js';
+export { lsqRange, lsqGradScale, LSQ_MIN_STEP, type LSQGranularity } from './lsq-range.js';
+export { LSQQuantizer, type LSQConfig } from './lsq-quantizer.js';
+export { LSQWeightQuantizer, type LSQWeightConfig } from './lsq-weight-quantizer.js';
+export { LearnableBias, PixelBias } from './learnable-bias.js';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, gt, loadGolden, tolFor, useBackend, type GoldenTensor } from '@ofq/core/testing';
-import { LsqQuantizer, LsqWeightQuantizer } from './index.js';
+import { LSQQuantizer, LSQWeightQuantizer } from './index.js';
 
-interface LsqCase {
+interface LSQCase {
   name: string;
   bits: number;
   class: string;
@@ -19,30 +19,30 @@ interface LsqCase {
   grad_s: GoldenTensor;
   signed_buffer?: GoldenTensor;
 }
-const golden = loadGolden<{ cases: LsqCase[] }>('lsq.json');
+const golden = loadGolden<{ cases: LSQCase[] }>('lsq.json');
 
 /** How each reference class maps onto our API, and the PyTorch → tfjs layout permutation. */
-function setup(c: LsqCase): { perm: number[] | null; make: () => LsqQuantizer | LsqWeightQuantizer } {
+function setup(c: LSQCase): { perm: number[] | null; make: () => LSQQuantizer | LSQWeightQuantizer } {
   switch (c.class) {
     case 'LsqQuantizer':
-      return { perm: null, make: () => new LsqQuantizer({ bits: c.bits, granularity: 'token', unsigned: c.all_positive }) };
+      return { perm: null, make: () => new LSQQuantizer({ bits: c.bits, granularity: 'token', unsigned: c.all_positive }) };
     case 'LsqQuantizer4v':
-      return { perm: null, make: () => new LsqQuantizer({ bits: c.bits, granularity: 'channel' }) };
+      return { perm: null, make: () => new LSQQuantizer({ bits: c.bits, granularity: 'channel' }) };
     case 'LsqQuantizer4head_input':
-      return { perm: null, make: () => new LsqQuantizer({ bits: c.bits, granularity: 'tensor' }) };
+      return { perm: null, make: () => new LSQQuantizer({ bits: c.bits, granularity: 'tensor' }) };
     case 'LsqQuantizer4img': // NCHW → NHWC
-      return { perm: [0, 2, 3, 1], make: () => new LsqQuantizer({ bits: c.bits, granularity: 'channel', autoSign: true }) };
+      return { perm: [0, 2, 3, 1], make: () => new LSQQuantizer({ bits: c.bits, granularity: 'channel', autoSign: true }) };
     case 'LsqQuantizerWeight': // [out, in] → [in, out]
-      return { perm: [1, 0], make: () => new LsqWeightQuantizer({ bits: c.bits }) };
+      return { perm: [1, 0], make: () => new LSQWeightQuantizer({ bits: c.bits }) };
     case 'LsqQuantizer4Conv2d': // [O, I, kh, kw] → [kh, kw, I, O]
-      return { perm: [2, 3, 1, 0], make: () => new LsqWeightQuantizer({ bits: c.bits }) };
+      return { perm: [2, 3, 1, 0], make: () => new LSQWeightQuantizer({ bits: c.bits }) };
     default:
       throw new Error(`unknown reference class ${c.class}`);
   }
 }
 
-function run(q: LsqQuantizer | LsqWeightQuantizer, x: tf.Tensor): tf.Tensor {
-  return q instanceof LsqQuantizer ? q.apply(x) : q.quantize(x);
+function run(q: LSQQuantizer | LSQWeightQuantizer, x: tf.Tensor): tf.Tensor {
+  return q instanceof LSQQuantizer ? q.apply(x) : q.quantize(x);
 }
 
 for (const backend of TEST_BACKENDS) {
@@ -63,7 +63,7 @@ for (const backend of TEST_BACKENDS) {
             q.initFrom(x);
             assertClose(q.step!, c.s_init!.data, tolFor(backend), `${c.name} s_init`);
           }
-          if (c.signed_buffer && q instanceof LsqQuantizer) expect(q.signed).toBe(c.signed_buffer.data[0] === 1);
+          if (c.signed_buffer && q instanceof LSQQuantizer) expect(q.signed).toBe(c.signed_buffer.data[0] === 1);
           const loss = () => tf.sum(tf.mul(run(q, x), G)) as tf.Scalar;
           const out = run(q, x);
           const outT = perm ? tf.transpose(out, invert(perm)) : out.clone();

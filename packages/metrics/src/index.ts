@@ -11,7 +11,7 @@ export {
   sqnrTensor,
   thresholdDistance,
   weightScale,
-  weightSqnr,
+  weightSQNR,
   weightThresholdDistance,
   type WeightQuantizerSpec,
 } from './quant-metrics.js';

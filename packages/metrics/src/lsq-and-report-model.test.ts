@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, expectNoLeaks, useBackend } from '@ofq/core/testing';
-import { boundaryOccupancy, weightSqnr, weightThresholdDistance } from './quant-metrics.js';
+import { boundaryOccupancy, weightSQNR, weightThresholdDistance } from './quant-metrics.js';
 import { MetricsRecorder } from './recorder.js';
 import { buildReportModel } from './report-charts.js';
 import { parseRecords, readRun, type RunData } from './run-format.js';
@@ -24,7 +24,7 @@ describe('LSQ weights and the report model', () => {
       // Q(w) = s·round(clip(v)): [[0, 0], [-0.5, 1], [0.5, -1]] (0.5 rounds to 0, half to even)
       const signal = [0.25, 0.5, -0.3, 3, 0.5, -1.4].reduce((a, b) => a + b * b, 0);
       const noise = [0.25, 0.5, 0.2, 2, 0, 0.4].reduce((a, b) => a + b * b, 0);
-      expect(weightSqnr(w, q)).toBeCloseTo(10 * Math.log10(signal / noise), 4);
+      expect(weightSQNR(w, q)).toBeCloseTo(10 * Math.log10(signal / noise), 4);
       tf.dispose([w, step, d]);
     }, 'lsq metrics');
   });

@@ -98,7 +98,7 @@ export function sqnrTensor(w: Tensor, wq: Tensor): Tensor {
 }
 
 /** Signal-to-quantization-noise ratio of a weight under its quantizer, in dB. */
-export function weightSqnr(w: Tensor, q: WeightQuantizerSpec): number {
+export function weightSQNR(w: Tensor, q: WeightQuantizerSpec): number {
   const t = tf.tidy(() => {
     const s = weightScale(w, q);
     return sqnrTensor(w, dequantize(codesFromPreRound(preRoundWithScale(w, s, q), q), s, q));

@@ -8,7 +8,7 @@ import { runTinyTraining } from './__fixtures__/tiny-run.js';
 import { readRun, type TrainRecord } from './run-format.js';
 import { renderReport } from './report.js';
 import { MetricsRecorder, sampleIndices } from './recorder.js';
-import { boundaryOccupancy, thresholdDistance, weightSqnr, GradientFlipCounter } from './quant-metrics.js';
+import { boundaryOccupancy, thresholdDistance, weightSQNR, GradientFlipCounter } from './quant-metrics.js';
 
 describe('quantization metrics (hand-checked)', () => {
   beforeAll(() => useBackend(TEST_BACKENDS[0]));
@@ -28,7 +28,7 @@ describe('quantization metrics (hand-checked)', () => {
     const w = tf.tensor2d([[0.5], [0.25 + 2 ** -10], [-(0.25 + 2 ** -10)], [0.5 - 2 ** -9], [1]]);
     const occ = boundaryOccupancy(w, { kind: 'statsq', bits: 2 }, [0.003, 0.005, 0.5]);
     expect(occ.map((x) => +x.toFixed(6))).toEqual([0.2, 0.4, 0.8]);
-    const sqnr = weightSqnr(w, { kind: 'statsq', bits: 2 });
+    const sqnr = weightSQNR(w, { kind: 'statsq', bits: 2 });
     expect(Number.isFinite(sqnr) && sqnr > 0).toBe(true);
     tf.dispose(w);
   });

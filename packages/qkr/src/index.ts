@@ -1,6 +1,6 @@
 export { mergedQKWeight, mergedQKPerHead, qkrLogits } from './merge.js';
 export { maskGradient, type GradientMask } from './gradient-mask.js';
-export { QKRHeads, applyShiftedLsq, type QKRHeadsOptions, type ShiftedLsq } from './QKRHeads.js';
+export { QKRHeads, applyShiftedLSQ, type QKRHeadsOptions, type ShiftedLSQ } from './qkr-heads.js';
 export {
   qkrFromFusedQKV,
   qkrFromSeparate,

@@ -1,7 +1,7 @@
-export { statsScale, statsPreRound, statsLevels, STATSQ_MIN_SCALE, STATSQ_CLIP_HIGH, type StatsQOptions } from './statsScale.js';
-export { statsQuantize } from './statsQuantize.js';
-export { statsCodes } from './statsCodes.js';
-export { StatsQuantizer } from './StatsQuantizer.js';
+export { statsScale, statsPreRound, statsLevels, STATSQ_MIN_SCALE, STATSQ_CLIP_HIGH, type StatsQOptions } from './stats-scale.js';
+export { statsQuantize } from './stats-quantize.js';
+export { statsCodes } from './stats-codes.js';
+export { StatsQuantizer } from './stats-quantizer.js';
 export {
   applyStatsQ,
   quantizedWeightBytes,
@@ -11,4 +11,4 @@ export {
   type StatsQHandle,
   type StatsQLayerInfo,
   type StatsQSummary,
-} from './applyStatsQ.js';
+} from './apply-stats-q.js';

@@ -3,21 +3,21 @@
  * memory, no copies). Plain JS loops ran at ~20 ns per element here (unpredictable clamp
  * branches); SIMD compare masks and min/max avoid them: ~1.5–2.5 ns per element.
  */
-import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, type LsqKernelAttrs } from '@ofq/core';
+import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, type LSQKernelAttrs } from '@ofq/core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { checkLsqInputs, lsqBlocks, type LsqKernelArgs } from './lsq.js';
-import { heapOffset as offsetOf, type SimdKernels as LsqSimd, type WasmHeapBackend as WasmBackendLike } from './simd-module.js';
+import { checkLSQInputs, lsqBlocks, type LSQKernelArgs } from './lsq.js';
+import { heapOffset as offsetOf, type SimdKernels as LSQSimd, type WasmHeapBackend as WasmBackendLike } from './simd-module.js';
 
 /** The step values (a few hundred floats at most), read after every allocation of the call. */
 function stepValues(b: WasmBackendLike, step: TensorInfo, n: number): Float32Array {
   return new Float32Array(b.wasm.HEAPU8.buffer, offsetOf(b, step), n).slice();
 }
 
-export function lsqQuantizeWasmKernel(simd: LsqSimd): KernelConfig {
-  const kernelFunc = ({ inputs, attrs, backend }: LsqKernelArgs): TensorInfo => {
+export function lsqQuantizeWasmKernel(simd: LSQSimd): KernelConfig {
+  const kernelFunc = ({ inputs, attrs, backend }: LSQKernelArgs): TensorInfo => {
     const { x, step } = inputs;
-    const a = attrs as unknown as LsqKernelAttrs;
-    checkLsqInputs(LSQ_QUANTIZE_KERNEL, x, step, a);
+    const a = attrs as unknown as LSQKernelAttrs;
+    checkLSQInputs(LSQ_QUANTIZE_KERNEL, x, step, a);
     const b = backend as unknown as WasmBackendLike;
     const out = b.makeOutput(x.shape.slice(), 'float32');
     const { outer, extent, inner } = lsqBlocks(x.shape, a.axis);
@@ -37,11 +37,11 @@ export function lsqQuantizeWasmKernel(simd: LsqSimd): KernelConfig {
   return { kernelName: LSQ_QUANTIZE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
-export function lsqQuantizeGradWasmKernel(simd: LsqSimd): KernelConfig {
-  const kernelFunc = ({ inputs, attrs, backend }: LsqKernelArgs): TensorInfo[] => {
+export function lsqQuantizeGradWasmKernel(simd: LSQSimd): KernelConfig {
+  const kernelFunc = ({ inputs, attrs, backend }: LSQKernelArgs): TensorInfo[] => {
     const { dy, x, step } = inputs;
-    const a = attrs as unknown as LsqKernelAttrs;
-    checkLsqInputs(LSQ_QUANTIZE_GRAD_KERNEL, x, step, a, dy);
+    const a = attrs as unknown as LSQKernelAttrs;
+    checkLSQInputs(LSQ_QUANTIZE_GRAD_KERNEL, x, step, a, dy);
     const b = backend as unknown as WasmBackendLike;
     const { outer, extent, inner } = lsqBlocks(x.shape, a.axis);
     const dxInfo = b.makeOutput(x.shape.slice(), 'float32');

@@ -6,7 +6,7 @@
  * (x/s, q·s, dy·s, ...) is rounded to float32 with Math.fround, so values match it bit for bit;
  * only the step-gradient sums are accumulated in float64 (more accurate than tf.sum).
  */
-import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, type LsqKernelAttrs } from '@ofq/core';
+import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, type LSQKernelAttrs } from '@ofq/core';
 import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TensorMemory } from '../tensor-memory.js';
 
@@ -31,7 +31,7 @@ export function lsqBlocks(shape: readonly number[], axis: number): { outer: numb
   return { outer, extent: axis < 0 ? 1 : shape[axis], inner };
 }
 
-export function checkLsqInputs(what: string, x: TensorInfo, step: TensorInfo, a: LsqKernelAttrs, dy?: TensorInfo): void {
+export function checkLSQInputs(what: string, x: TensorInfo, step: TensorInfo, a: LSQKernelAttrs, dy?: TensorInfo): void {
   for (const t of dy ? [x, step, dy] : [x, step]) {
     if (t.dtype !== 'float32') throw new TypeError(`${what}: inputs must be float32, got ${t.dtype}`);
   }
@@ -43,7 +43,7 @@ export function checkLsqInputs(what: string, x: TensorInfo, step: TensorInfo, a:
   if (dy && dy.shape.join(',') !== x.shape.join(',')) throw new RangeError(`${what}: dy [${dy.shape}] must have the shape of x [${x.shape}]`);
 }
 
-export interface LsqKernelArgs {
+export interface LSQKernelArgs {
   inputs: Record<string, TensorInfo>;
   backend: KernelBackend;
   attrs?: NamedAttrMap;
@@ -51,10 +51,10 @@ export interface LsqKernelArgs {
 
 /** Plain-JS kernels (the cpu backend's; wasm uses the SIMD ones in lsq-wasm.ts). */
 export function lsqQuantizeKernel(backendName: string, mem: TensorMemory): KernelConfig {
-  const kernelFunc = ({ inputs, attrs }: LsqKernelArgs): TensorInfo => {
+  const kernelFunc = ({ inputs, attrs }: LSQKernelArgs): TensorInfo => {
     const { x, step } = inputs;
-    const a = attrs as unknown as LsqKernelAttrs;
-    checkLsqInputs(LSQ_QUANTIZE_KERNEL, x, step, a);
+    const a = attrs as unknown as LSQKernelAttrs;
+    checkLSQInputs(LSQ_QUANTIZE_KERNEL, x, step, a);
     const out = mem.alloc(x.shape.slice());
     // Views after the allocation (a wasm heap growth detaches older views).
     const xs = mem.read(x);
@@ -78,10 +78,10 @@ export function lsqQuantizeKernel(backendName: string, mem: TensorMemory): Kerne
 }
 
 export function lsqQuantizeGradKernel(backendName: string, mem: TensorMemory): KernelConfig {
-  const kernelFunc = ({ inputs, attrs }: LsqKernelArgs): TensorInfo[] => {
+  const kernelFunc = ({ inputs, attrs }: LSQKernelArgs): TensorInfo[] => {
     const { dy, x, step } = inputs;
-    const a = attrs as unknown as LsqKernelAttrs;
-    checkLsqInputs(LSQ_QUANTIZE_GRAD_KERNEL, x, step, a, dy);
+    const a = attrs as unknown as LSQKernelAttrs;
+    checkLSQInputs(LSQ_QUANTIZE_GRAD_KERNEL, x, step, a, dy);
     const { outer, extent, inner } = lsqBlocks(x.shape, a.axis);
     const dxInfo = mem.alloc(x.shape.slice());
     const dsInfo = mem.alloc([extent]);

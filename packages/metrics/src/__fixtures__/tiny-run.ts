@@ -2,7 +2,7 @@
 // hidden activations, trained with Adam on a seeded synthetic 4-class problem, recorded every step.
 import * as tf from '@tensorflow/tfjs';
 import { statsQuantize } from '@ofq/statsq';
-import { LsqQuantizer } from '@ofq/lsq';
+import { LSQQuantizer } from '@ofq/lsq';
 import { MetricsRecorder, type RecorderOptions } from '../recorder.js';
 import { weightThresholdDistance } from '../quant-metrics.js';
 
@@ -47,7 +47,7 @@ export function runTinyTraining(dir: string, o: { steps?: number; cgaFrom?: numb
   const init = (shape: [number, number]) => tf.tidy(() => tf.variable(tf.tensor2d(Array.from({ length: shape[0] * shape[1] }, () => rnd() / Math.sqrt(shape[0])), shape)));
   const fc1 = init([16, 64]);
   const fc2 = init([64, 4]);
-  const act = new LsqQuantizer({ bits: 2, granularity: 'tensor', unsigned: true, name: 'fc2.input' });
+  const act = new LSQQuantizer({ bits: 2, granularity: 'tensor', unsigned: true, name: 'fc2.input' });
   const { train, test } = makeData(512, 1);
   const forward = (x: tf.Tensor) => {
     const h = tf.relu(tf.matMul(x, statsQuantize(fc1, { bits: 2 })));

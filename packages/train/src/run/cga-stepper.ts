@@ -5,7 +5,7 @@ import type { NamedParam } from '../optim/adamw.js';
 /** CGA's default selection (spec §6.2): v, proj, fc1 and fc2 weights of every block. */
 export const CGA_DEFAULT_PATTERN = /^blocks\.\d+\.(attn\.v|attn\.proj|mlp\.fc1|mlp\.fc2)\.weight$/;
 
-export interface CgaStepper {
+export interface CGAStepper {
   stepper: { applyGradients(g: tf.NamedTensorMap): void };
   /** Frozen share of the selected weights at the last step (NaN before the first step). */
   frozenFraction(): number;
@@ -22,12 +22,12 @@ interface QKMaskable {
  * weights, step, then restore the frozen entries exactly. `includeQK` (decision #2, off by default)
  * also masks the merged W_qk gradient through the model's hook.
  */
-export function makeCgaStepper(
+export function makeCGAStepper(
   optimizer: tf.Optimizer,
   model: QKMaskable,
   params: NamedParam[],
   o: { bits: number; boundaryRange: number; includeQK: boolean },
-): CgaStepper {
+): CGAStepper {
   const cga = createCGA(
     optimizer,
     params.map((p) => ({ name: p.name, variable: p.variable })),

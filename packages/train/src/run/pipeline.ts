@@ -15,7 +15,7 @@ import { top1 } from './evaluate.js';
 import { JsonlSink, RecorderSink, StageRouter } from './metrics-sink.js';
 import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
-import { CGA_DEFAULT_PATTERN, makeCgaStepper } from './cga-stepper.js';
+import { CGA_DEFAULT_PATTERN, makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
 
 export interface TrainOptions {
@@ -295,7 +295,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
           disposeCheckpoint(ck);
         }
       }
-      const cga = makeCgaStepper(opt2, student, params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
+      const cga = makeCGAStepper(opt2, student, params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
       try {
         r2 = await runStage({
           name: 'stage2',

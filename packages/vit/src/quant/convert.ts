@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { assertBits } from '@ofq/core';
 import { measureQKRDrift, qkrFromFusedQKV, QKRHeads, type QKRDrift } from '@ofq/qkr';
-import { LsqWeightQuantizer, type LsqQuantizer } from '@ofq/lsq';
+import { LSQWeightQuantizer, type LSQQuantizer } from '@ofq/lsq';
 import { tokenCounts, type QuantConfig } from '../config.js';
 import { DeiT } from '../model.js';
 import type { Module } from '../module.js';
@@ -99,7 +99,7 @@ export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report
     gradScaleBatch: o.gradScaleBatch,
   });
   tf.dispose([conv.q, conv.k, conv.v, conv.vBias, conv.droppedQBias, conv.droppedKBias].filter((t): t is Tensor => t !== null));
-  if (heads.vQuantizer instanceof LsqWeightQuantizer) heads.vQuantizer.initFrom(heads.v);
+  if (heads.vQuantizer instanceof LSQWeightQuantizer) heads.vQuantizer.initFrom(heads.v);
   const input = new ShiftedAct(c, { bits: o.actBits, granularity: 'token', gradScaleBatch: o.gradScaleBatch, name: 'quant_x_4_qkv' }, [o.tokens]);
   const proj = o.referenceInit ? randomQLinear(c, c, o) : quantizeLinear(fp.proj, o);
   return new QKRAttention(input, heads, proj, o.tokens);
@@ -186,17 +186,17 @@ export function quantizeDeiT(fp: DeiT | import('../model.js').DeiTModel, quant: 
 }
 
 interface WithActQuantizers {
-  activationQuantizers(): LsqQuantizer[];
+  activationQuantizers(): LSQQuantizer[];
 }
 
-function activationQuantizersOf(m: Module | Block): LsqQuantizer[] {
+function activationQuantizersOf(m: Module | Block): LSQQuantizer[] {
   if (m instanceof Block) return [m.attn, m.mlp].flatMap((x) => activationQuantizersOf(x));
   const f = (m as Partial<WithActQuantizers>).activationQuantizers;
   return typeof f === 'function' ? f.call(m) : [];
 }
 
 /** Every LSQ activation quantizer of a model, in forward order. */
-export function modelActivationQuantizers(model: DeiT): LsqQuantizer[] {
+export function modelActivationQuantizers(model: DeiT): LSQQuantizer[] {
   return [model.patchEmbed, ...model.blocks, model.head, ...(model.headDist ? [model.headDist] : [])].flatMap((m) => activationQuantizersOf(m));
 }
 

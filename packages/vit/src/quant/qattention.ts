@@ -3,7 +3,7 @@
 // on the probabilities, then the quantized projection.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { LearnableBias, LsqQuantizer } from '@ofq/lsq';
+import { LearnableBias, LSQQuantizer } from '@ofq/lsq';
 import type { Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import { mergeHeads, splitHeads } from '../fp/attention.js';
@@ -12,13 +12,13 @@ import { lsqStepSpec, shiftSpec } from './specs.js';
 
 export class QAttention implements Module {
   readonly qkvShift: LearnableBias;
-  readonly qQuant: LsqQuantizer;
-  readonly kQuant: LsqQuantizer;
-  readonly vQuant: LsqQuantizer;
+  readonly qQuant: LSQQuantizer;
+  readonly kQuant: LSQQuantizer;
+  readonly vQuant: LSQQuantizer;
   readonly qShift: LearnableBias;
   readonly kShift: LearnableBias;
   readonly vShift: LearnableBias;
-  readonly softmaxQuant: LsqQuantizer;
+  readonly softmaxQuant: LSQQuantizer;
 
   constructor(
     readonly qkv: QLinear,
@@ -30,13 +30,13 @@ export class QAttention implements Module {
     const bits = o.actBits;
     const gradScaleBatch = o.gradScaleBatch;
     this.qkvShift = new LearnableBias(3 * c);
-    this.qQuant = new LsqQuantizer({ bits, granularity: 'token', gradScaleBatch, name: 'quan_a_q_fn' });
-    this.kQuant = new LsqQuantizer({ bits, granularity: 'token', gradScaleBatch, name: 'quan_a_k_fn' });
-    this.vQuant = new LsqQuantizer({ bits, granularity: 'channel', gradScaleBatch, name: 'quan_a_v_fn' });
+    this.qQuant = new LSQQuantizer({ bits, granularity: 'token', gradScaleBatch, name: 'quan_a_q_fn' });
+    this.kQuant = new LSQQuantizer({ bits, granularity: 'token', gradScaleBatch, name: 'quan_a_k_fn' });
+    this.vQuant = new LSQQuantizer({ bits, granularity: 'channel', gradScaleBatch, name: 'quan_a_v_fn' });
     this.qShift = new LearnableBias(c);
     this.kShift = new LearnableBias(c);
     this.vShift = new LearnableBias(c);
-    this.softmaxQuant = new LsqQuantizer({ bits, granularity: 'token', unsigned: true, gradScaleBatch, name: 'quan_a_softmax_fn' });
+    this.softmaxQuant = new LSQQuantizer({ bits, granularity: 'token', unsigned: true, gradScaleBatch, name: 'quan_a_softmax_fn' });
   }
 
   apply(x: Tensor): Tensor {
@@ -72,7 +72,7 @@ export class QAttention implements Module {
     ];
   }
 
-  activationQuantizers(): LsqQuantizer[] {
+  activationQuantizers(): LSQQuantizer[] {
     return [...this.qkv.activationQuantizers(), this.qQuant, this.kQuant, this.vQuant, this.softmaxQuant, ...this.proj.activationQuantizers()];
   }
 

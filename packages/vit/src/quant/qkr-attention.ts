@@ -2,7 +2,7 @@
 // (`quant_x_4_qkv`), the @ofq/qkr heads on X̂, then the quantized projection.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { LsqQuantizer } from '@ofq/lsq';
+import { LSQQuantizer } from '@ofq/lsq';
 import { QKRHeads } from '@ofq/qkr';
 import type { Module } from '../module.js';
 import { directSpec, linearWeightSpec, prefixed, type ParamSpec } from '../params.js';
@@ -54,7 +54,7 @@ export class QKRAttention implements Module {
     ];
   }
 
-  activationQuantizers(): LsqQuantizer[] {
+  activationQuantizers(): LSQQuantizer[] {
     const h = this.heads;
     return [this.input.quantizer, h.qkx!.quantizer, h.vAct!.quantizer, h.softmaxQuantizer!, ...this.proj.activationQuantizers()];
   }

@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { WeightQuantizer } from '@ofq/core';
-import { LsqWeightQuantizer } from '@ofq/lsq';
+import { LSQWeightQuantizer } from '@ofq/lsq';
 import { StatsQuantizer } from '@ofq/statsq';
-import type { LsqGranularity } from '@ofq/lsq';
+import type { LSQGranularity } from '@ofq/lsq';
 import type { Module } from '../module.js';
 import { directSpec, linearWeightSpec, type ParamSpec } from '../params.js';
 import { dense } from '../nn/linear.js';
@@ -18,7 +18,7 @@ export interface QLinearOptions {
   weightMethod: 'statsq' | 'lsq';
   actBits: number;
   /** 'token' (per token position, blocks) or 'tensor' (one step, the classifier heads). */
-  inputGranularity: Extract<LsqGranularity, 'token' | 'tensor'>;
+  inputGranularity: Extract<LSQGranularity, 'token' | 'tensor'>;
   /** Unsigned input range (fc2, after GELU). */
   unsignedInput?: boolean;
   /** Tokens N (steps of a per-token input quantizer). */
@@ -27,7 +27,7 @@ export interface QLinearOptions {
 }
 
 export function makeWeightQuantizer(method: 'statsq' | 'lsq', bits: number, name: string): WeightQuantizer {
-  return method === 'lsq' ? new LsqWeightQuantizer({ bits, name }) : new StatsQuantizer({ bits, name });
+  return method === 'lsq' ? new LSQWeightQuantizer({ bits, name }) : new StatsQuantizer({ bits, name });
 }
 
 export class QLinear implements Module {
@@ -50,7 +50,7 @@ export class QLinear implements Module {
     );
     this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn');
     // LSQ weight steps depend only on the weight: create them now (same value as the reference's lazy init).
-    if (this.weightQuantizer instanceof LsqWeightQuantizer) this.weightQuantizer.initFrom(kernel);
+    if (this.weightQuantizer instanceof LSQWeightQuantizer) this.weightQuantizer.initFrom(kernel);
     void outF;
   }
 

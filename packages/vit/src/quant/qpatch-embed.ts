@@ -2,7 +2,7 @@
 // unsigned until a negative value is seen), per-pixel shift, conv with a per-output-channel LSQ weight.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { LsqQuantizer, LsqWeightQuantizer, PixelBias } from '@ofq/lsq';
+import { LSQQuantizer, LSQWeightQuantizer, PixelBias } from '@ofq/lsq';
 import type { Module } from '../module.js';
 import { convWeightSpec, directSpec, type ParamSpec } from '../params.js';
 import { embedPatches } from '../fp/patch-embed.js';
@@ -10,9 +10,9 @@ import { lsqStepSpec, pixelShiftSpec, signedBufferSpec } from './specs.js';
 
 export class QPatchEmbed implements Module {
   readonly before: PixelBias;
-  readonly inputQuant: LsqQuantizer;
+  readonly inputQuant: LSQQuantizer;
   readonly after: PixelBias;
-  readonly weightQuant: LsqWeightQuantizer;
+  readonly weightQuant: LSQWeightQuantizer;
 
   constructor(
     /** Conv kernel [p, p, C, O]; taken over. */
@@ -23,9 +23,9 @@ export class QPatchEmbed implements Module {
   ) {
     const bits = o.bits ?? 8;
     this.before = new PixelBias(imgSize, imgSize);
-    this.inputQuant = new LsqQuantizer({ bits, granularity: 'channel', autoSign: true, gradScaleBatch: o.gradScaleBatch, name: 'input_quant_fn' });
+    this.inputQuant = new LSQQuantizer({ bits, granularity: 'channel', autoSign: true, gradScaleBatch: o.gradScaleBatch, name: 'input_quant_fn' });
     this.after = new PixelBias(imgSize, imgSize);
-    this.weightQuant = new LsqWeightQuantizer({ bits, name: 'lsqw_fn' });
+    this.weightQuant = new LSQWeightQuantizer({ bits, name: 'lsqw_fn' });
     this.weightQuant.initFrom(kernel);
   }
 
@@ -50,7 +50,7 @@ export class QPatchEmbed implements Module {
     ];
   }
 
-  activationQuantizers(): LsqQuantizer[] {
+  activationQuantizers(): LSQQuantizer[] {
     return [this.inputQuant];
   }
 

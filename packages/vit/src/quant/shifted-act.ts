@@ -1,23 +1,23 @@
 // The reference's quantized activation: `x̂ = b_after + LSQ(x + b_before)` with learnable shifts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { LearnableBias, LsqQuantizer, type LsqConfig } from '@ofq/lsq';
+import { LearnableBias, LSQQuantizer, type LSQConfig } from '@ofq/lsq';
 import { lsqStepSpec, shiftSpec } from './specs.js';
 import type { ParamSpec } from '../params.js';
 
 export class ShiftedAct {
   readonly before: LearnableBias;
-  readonly quantizer: LsqQuantizer;
+  readonly quantizer: LSQQuantizer;
   readonly after: LearnableBias;
 
   constructor(
     size: number,
-    cfg: LsqConfig,
+    cfg: LSQConfig,
     /** Shape of the step once created (e.g. [N] per token, [1] per tensor). */
     readonly stepShape: number[],
   ) {
     this.before = new LearnableBias(size);
-    this.quantizer = new LsqQuantizer(cfg);
+    this.quantizer = new LSQQuantizer(cfg);
     this.after = new LearnableBias(size);
   }
 

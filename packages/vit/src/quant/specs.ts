@@ -2,11 +2,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { WeightQuantizer } from '@ofq/core';
-import { LearnableBias, LsqQuantizer, LsqWeightQuantizer, PixelBias } from '@ofq/lsq';
+import { LearnableBias, LSQQuantizer, LSQWeightQuantizer, PixelBias } from '@ofq/lsq';
 import { constantSpec, directSpec, type ParamSpec } from '../params.js';
 
 /** An LSQ step `[...]` (`s` in the reference); `shape` is known before the lazy init creates it. */
-export function lsqStepSpec(name: string, q: LsqQuantizer | LsqWeightQuantizer, shape: number[]): ParamSpec {
+export function lsqStepSpec(name: string, q: LSQQuantizer | LSQWeightQuantizer, shape: number[]): ParamSpec {
   return {
     name, torchShape: shape, kind: 'parameter',
     variable: () => q.step,
@@ -38,7 +38,7 @@ export function pixelShiftSpec(name: string, b: PixelBias): ParamSpec {
 }
 
 /** The image quantizer's `signed` buffer (1 once a negative input has been seen). */
-export function signedBufferSpec(name: string, q: LsqQuantizer): ParamSpec {
+export function signedBufferSpec(name: string, q: LSQQuantizer): ParamSpec {
   return {
     name, torchShape: [1], kind: 'buffer',
     variable: () => null,
@@ -49,7 +49,7 @@ export function signedBufferSpec(name: string, q: LsqQuantizer): ParamSpec {
 }
 
 /** StatsQ has no state (the reference's fixed `clip_val` 2 is exported for parity); LSQ weights have a step. */
-export function weightQuantizerSpec(prefixStatsQ: string, prefixLsq: string, wq: WeightQuantizer, stepShape: number[]): ParamSpec {
-  if (wq instanceof LsqWeightQuantizer) return lsqStepSpec(`${prefixLsq}.s`, wq, stepShape);
+export function weightQuantizerSpec(prefixStatsQ: string, prefixLSQ: string, wq: WeightQuantizer, stepShape: number[]): ParamSpec {
+  if (wq instanceof LSQWeightQuantizer) return lsqStepSpec(`${prefixLSQ}.s`, wq, stepShape);
   return constantSpec(`${prefixStatsQ}.clip_val`, 2);
 }

@@ -30,7 +30,7 @@ function assertWeight(w: Tensor, what: string): void {
  * (the output channel in tfjs layouts), floored at 1e-8. Carries no gradient: StatsQ detaches it.
  */
 export function statsScale(w: Tensor): Tensor {
-  assertWeight(w, 'statsScale');
+  assertWeight(w, 'stats-scale');
   return tf.tidy(() => {
     const axes = Array.from({ length: w.rank - 1 }, (_, i) => i);
     const meanAbs = axes.length === 0 ? tf.abs(w) : tf.mean(tf.abs(w), axes);

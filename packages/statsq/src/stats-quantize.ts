@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { customGrad1 } from '@ofq/core';
-import { preRoundWithScale, statsLevels, statsScale, type StatsQOptions } from './statsScale.js';
+import { preRoundWithScale, statsLevels, statsScale, type StatsQOptions } from './stats-scale.js';
 
 /** Forward value of StatsQ: `s·(round(v) + 0.5)/n` (no gradient bookkeeping). */
 export function statsQuantizeValue(w: Tensor, n: number): Tensor {

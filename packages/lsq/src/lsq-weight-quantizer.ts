@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { QuantizedWeights, WeightQuantizer } from '@ofq/core';
-import { lsqQuantize } from './lsqQuantize.js';
-import { LSQ_MIN_STEP, lsqGradScale, lsqRange, sharedAxes, type LsqGranularity } from './lsqRange.js';
-import { createOrAssignStep, toStepTensor } from './stepVariable.js';
+import type { QuantizedWeights, QuantizerState, WeightQuantizer } from '@ofq/core';
+import { lsqQuantize } from './lsq-quantize.js';
+import { LSQ_MIN_STEP, lsqGradScale, lsqRange, sharedAxes, type LSQGranularity } from './lsq-range.js';
+import { createOrAssignStep, toStepTensor } from './step-variable.js';
 
-export interface LsqWeightConfig {
+export interface LSQWeightConfig {
   bits: number;
   /** Default true: one step per index of the last axis (output channel in tfjs layouts); false: one step. */
   perChannel?: boolean;
@@ -17,21 +17,29 @@ export interface LsqWeightConfig {
  * head / patch-conv weights). Signed range, init `2·mean|w|/sqrt(Qp)` per output channel,
  * `g = 1/sqrt(Qp·count)` with count = weights per channel.
  */
-export class LsqWeightQuantizer implements WeightQuantizer {
+export class LSQWeightQuantizer implements WeightQuantizer {
+  readonly kind = 'lsq';
   readonly name: string;
   readonly bits: number;
   readonly perChannel: boolean;
+  readonly codeRange: readonly [number, number];
+  readonly offset = 0;
+  readonly divisor = 1;
+  /** The learnable step `s` (per output channel, or one), created lazily from the first weight seen. */
+  readonly state: readonly QuantizerState[];
   private stepVar: tf.Variable | null = null;
 
-  constructor(cfg: LsqWeightConfig) {
-    if (cfg == null || typeof cfg !== 'object') throw new TypeError('LsqWeightQuantizer: a config { bits } is required');
-    lsqRange(cfg.bits);
+  constructor(cfg: LSQWeightConfig) {
+    if (cfg == null || typeof cfg !== 'object') throw new TypeError('LSQWeightQuantizer: a config { bits } is required');
+    const { qn, qp } = lsqRange(cfg.bits);
     this.bits = cfg.bits;
+    this.codeRange = [qn, qp];
     this.perChannel = cfg.perChannel ?? true;
     this.name = cfg.name ?? `lsq-w${cfg.bits}`;
+    this.state = [{ name: 's', trainable: true, variable: () => this.stepVar, write: (t) => this.setStep(t) }];
   }
 
-  private get granularity(): LsqGranularity {
+  private get granularity(): LSQGranularity {
     return this.perChannel ? 'channel' : 'tensor';
   }
 
@@ -78,18 +86,31 @@ export class LsqWeightQuantizer implements WeightQuantizer {
     });
   }
 
-  /** Integer codes `round(clamp(w/s', Qn, Qp))` with `value = s'[c]·code` (offset 0, divisor 1). */
-  codes(w: Tensor): QuantizedWeights {
+  /** The step the forward pass uses, `max(s, 1e-5)`, one per output channel (tiled when per tensor). */
+  scale(w: Tensor): Tensor {
     if (this.stepVar === null) this.initFrom(w);
-    const { qn, qp } = lsqRange(this.bits);
     const step = this.stepVar as tf.Variable;
     const channels = w.shape[w.rank - 1];
+    return tf.tidy(() => {
+      const s = tf.maximum(step, LSQ_MIN_STEP);
+      return this.perChannel ? s : tf.tile(tf.reshape(s, [1]), [channels]);
+    });
+  }
+
+  /** `w / s'`: the code is `round(clip(v, Qn, Qp))`, thresholds at half integers. */
+  preRound(w: Tensor): Tensor {
+    return tf.tidy(() => tf.div(w, this.scale(w)));
+  }
+
+  /** Integer codes `round(clamp(w/s', Qn, Qp))` with `value = s'[c]·code` (offset 0, divisor 1). */
+  codes(w: Tensor): QuantizedWeights {
+    const [qn, qp] = this.codeRange;
     const [codesT, scalesT] = tf.tidy(() => {
-      let s = tf.maximum(step, LSQ_MIN_STEP);
-      if (!this.perChannel) s = tf.tile(tf.reshape(s, [1]), [channels]);
+      const s = this.scale(w);
       return [tf.cast(tf.round(tf.clipByValue(tf.div(w, s), qn, qp)), 'int32'), s];
     });
     const out: QuantizedWeights = {
+      kind: this.kind,
       codes: new Int32Array(codesT.dataSync()),
       scales: new Float32Array(scalesT.dataSync()),
       offset: 0,

@@ -118,16 +118,16 @@ for (const backend of TEST_BACKENDS) {
       const q = new StatsQuantizer({ bits: 2 });
       const before = tf.memory().numTensors;
       for (const [label, f] of [
-        ['statsScale', () => statsScale(w)],
+        ['stats-scale', () => statsScale(w)],
         ['statsPreRound', () => statsPreRound(w, { bits: 3 })],
-        ['statsQuantize', () => statsQuantize(w, { bits: 4 })],
+        ['stats-quantize', () => statsQuantize(w, { bits: 4 })],
         ['StatsQuantizer.quantize', () => q.quantize(w)],
       ] as const) {
         const out = f();
         expect(tf.memory().numTensors, label).toBe(before + 1);
         out.dispose();
       }
-      expectNoLeaks(() => statsCodes(w, { bits: 5 }), 'statsCodes');
+      expectNoLeaks(() => statsCodes(w, { bits: 5 }), 'stats-codes');
       expectNoLeaks(() => q.codes(w), 'StatsQuantizer.codes');
       expectNoLeaks(() => tf.dispose(tf.grad((a: tf.Tensor) => tf.sum(q.quantize(a)))(w)), 'gradient');
       w.dispose();

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { WeightQuantizer } from '@ofq/core';
-import { LearnableBias, LsqQuantizer } from '@ofq/lsq';
+import { LearnableBias, LSQQuantizer } from '@ofq/lsq';
 import { StatsQuantizer } from '@ofq/statsq';
 import { mergedQKWeight, qkrLogits } from './merge.js';
 import { maskGradient, type GradientMask } from './gradient-mask.js';
@@ -26,17 +26,17 @@ export interface QKRHeadsOptions {
 }
 
 /** Activation quantizer with the reference's learnable shifts: `after + LSQ(x + before)`. */
-export interface ShiftedLsq {
+export interface ShiftedLSQ {
   before: LearnableBias;
-  quantizer: LsqQuantizer;
+  quantizer: LSQQuantizer;
   after: LearnableBias;
 }
 
-function shiftedLsq(size: number, cfg: ConstructorParameters<typeof LsqQuantizer>[0]): ShiftedLsq {
-  return { before: new LearnableBias(size), quantizer: new LsqQuantizer(cfg), after: new LearnableBias(size) };
+function shiftedLsq(size: number, cfg: ConstructorParameters<typeof LSQQuantizer>[0]): ShiftedLSQ {
+  return { before: new LearnableBias(size), quantizer: new LSQQuantizer(cfg), after: new LearnableBias(size) };
 }
 
-export function applyShiftedLsq(q: ShiftedLsq, x: Tensor): Tensor {
+export function applyShiftedLSQ(q: ShiftedLSQ, x: Tensor): Tensor {
   return tf.tidy(() => q.after.apply(q.quantizer.apply(q.before.apply(x))));
 }
 
@@ -55,11 +55,11 @@ export class QKRHeads {
   readonly qkQuantizer: WeightQuantizer | null;
   readonly vQuantizer: WeightQuantizer | null;
   /** qkx quantizer: signed, per (token, head) — N·H steps, index n·H + h — with H·C shifts before/after. */
-  readonly qkx: ShiftedLsq | null;
+  readonly qkx: ShiftedLSQ | null;
   /** v activations: signed, per channel (C steps), with C shifts. */
-  readonly vAct: ShiftedLsq | null;
+  readonly vAct: ShiftedLSQ | null;
   /** Attention probabilities: unsigned, per query token (N steps), no shifts. */
-  readonly softmaxQuantizer: LsqQuantizer | null;
+  readonly softmaxQuantizer: LSQQuantizer | null;
   private gradientMask: GradientMask | null = null;
 
   constructor(o: QKRHeadsOptions) {
@@ -89,7 +89,7 @@ export class QKRHeads {
       const gradScaleBatch = o.gradScaleBatch;
       this.qkx = shiftedLsq(o.numHeads * c, { bits, granularity: 'token', gradScaleBatch, name: 'quan_a_qkx_fn' });
       this.vAct = shiftedLsq(c, { bits, granularity: 'channel', gradScaleBatch, name: 'quan_a_v_fn' });
-      this.softmaxQuantizer = new LsqQuantizer({ bits, granularity: 'token', unsigned: true, gradScaleBatch, name: 'quan_a_softmax_fn' });
+      this.softmaxQuantizer = new LSQQuantizer({ bits, granularity: 'token', unsigned: true, gradScaleBatch, name: 'quan_a_softmax_fn' });
     }
   }
 
@@ -137,7 +137,7 @@ export class QKRHeads {
       const [b, n, c] = x.shape;
       const w = this.vQuantizer ? this.vQuantizer.quantize(this.v) : this.v;
       const v = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * n, c]) as tf.Tensor2D, w as tf.Tensor2D), this.vBias), [b, n, c]);
-      return this.vAct ? applyShiftedLsq(this.vAct, v) : v;
+      return this.vAct ? applyShiftedLSQ(this.vAct, v) : v;
     });
   }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, expectNoLeaks, useBackend } from '@ofq/core/testing';
-import { LearnableBias, LsqQuantizer, LsqWeightQuantizer, PixelBias, lsqQuantize, lsqRange, type LsqGranularity } from './index.js';
+import { LearnableBias, LSQQuantizer, LSQWeightQuantizer, PixelBias, lsqQuantize, lsqRange, type LSQGranularity } from './index.js';
 
 const caseArb = fc
   .record({
@@ -11,7 +11,7 @@ const caseArb = fc
     C: fc.integer({ min: 1, max: 5 }),
     bits: fc.integer({ min: 2, max: 8 }),
     unsigned: fc.boolean(),
-    granularity: fc.constantFrom<LsqGranularity>('token', 'channel', 'tensor'),
+    granularity: fc.constantFrom<LSQGranularity>('token', 'channel', 'tensor'),
     gradScale: fc.double({ min: 0.01, max: 1, noNaN: true }),
   })
   .chain((r) => {
@@ -26,7 +26,7 @@ const caseArb = fc
   });
 
 /** Index of the step that element i of a [B, N, C] tensor uses. */
-function stepIndex(g: LsqGranularity, i: number, N: number, C: number): number {
+function stepIndex(g: LSQGranularity, i: number, N: number, C: number): number {
   return g === 'token' ? Math.floor(i / C) % N : g === 'channel' ? i % C : 0;
 }
 
@@ -124,9 +124,9 @@ for (const backend of TEST_BACKENDS) {
       const loss = (f: () => tf.Tensor) => () => tf.sum(f()) as tf.Scalar;
       expectNoLeaks(() => {
         const qs = [
-          new LsqQuantizer({ bits: 2, granularity: 'token' }),
-          new LsqQuantizer({ bits: 3, granularity: 'channel', unsigned: true }),
-          new LsqQuantizer({ bits: 4, granularity: 'tensor', gradScaleBatch: 8 }),
+          new LSQQuantizer({ bits: 2, granularity: 'token' }),
+          new LSQQuantizer({ bits: 3, granularity: 'channel', unsigned: true }),
+          new LSQQuantizer({ bits: 4, granularity: 'tensor', gradScaleBatch: 8 }),
         ];
         for (const q of qs) {
           q.initFrom(x);
@@ -137,7 +137,7 @@ for (const backend of TEST_BACKENDS) {
           tf.dispose([y, value, ...Object.values(grads)]);
           q.dispose();
         }
-        const imgQ = new LsqQuantizer({ bits: 8, granularity: 'channel', autoSign: true });
+        const imgQ = new LSQQuantizer({ bits: 8, granularity: 'channel', autoSign: true });
         const pb = new PixelBias(5, 5);
         const lb = new LearnableBias(3);
         const r = tf.variableGrads(loss(() => lb.apply(imgQ.apply(pb.apply(img)))));
@@ -145,7 +145,7 @@ for (const backend of TEST_BACKENDS) {
         imgQ.dispose();
         pb.dispose();
         lb.dispose();
-        const wq = new LsqWeightQuantizer({ bits: 8 });
+        const wq = new LSQWeightQuantizer({ bits: 8 });
         wq.initFrom(w);
         wq.setStep([1, 2, 3, 4, 5, 6]);
         const rw = tf.variableGrads(loss(() => wq.quantize(w)), [wq.step!]);

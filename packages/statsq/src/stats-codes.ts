@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { QuantizedWeights } from '@ofq/core';
-import { preRoundWithScale, statsLevels, statsScale, type StatsQOptions } from './statsScale.js';
+import { preRoundWithScale, statsLevels, statsScale, type StatsQOptions } from './stats-scale.js';
 
 /**
  * Integer form of StatsQ: codes `k ∈ [-n, n-1]` (int32, same shape as w) and per-channel scales, with
@@ -18,6 +18,7 @@ export function statsCodes(w: Tensor, o: StatsQOptions): QuantizedWeights {
   const scales = new Float32Array(scalesT.dataSync());
   tf.dispose([codesT, scalesT]);
   return {
+    kind: 'statsq',
     codes,
     scales,
     offset: 0.5,

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, hasKernel, type LsqKernelAttrs } from '@ofq/core';
-import { LSQ_MIN_STEP, assertGranularity, lsqRange, sharedAxes, stepAxis, type LsqGranularity } from './lsqRange.js';
+import { LSQ_QUANTIZE_GRAD_KERNEL, LSQ_QUANTIZE_KERNEL, hasKernel, type LSQKernelAttrs } from '@ofq/core';
+import { LSQ_MIN_STEP, assertGranularity, lsqRange, sharedAxes, stepAxis, type LSQGranularity } from './lsq-range.js';
 
-export interface LsqQuantizeOptions {
+export interface LSQQuantizeOptions {
   bits: number;
   /** `[0, 2^b-1]` instead of the signed `[-2^(b-1), 2^(b-1)-1]`. */
   unsigned?: boolean;
-  granularity: LsqGranularity;
+  granularity: LSQGranularity;
   /** LSQ's gradient scale g multiplying dL/ds, normally `1/sqrt(Qp·count)`. */
   gradScale: number;
 }
@@ -29,7 +29,7 @@ function customGrad2(f: TwoInputGrad): (x: Tensor, s: Tensor) => Tensor {
  * `ds = g·Σ dy·(round(x/s') − x/s')` inside, `g·Σ dy·Qn` below, `g·Σ dy·Qp` above (the clip at 1e-5 passes it).
  * `step` has shape `[N]` ('token': axis -2), `[C]` ('channel': axis -1) or one element ('tensor').
  */
-export function lsqQuantize(x: Tensor, step: Tensor, o: LsqQuantizeOptions): Tensor {
+export function lsqQuantize(x: Tensor, step: Tensor, o: LSQQuantizeOptions): Tensor {
   if (o == null || typeof o !== 'object') throw new TypeError('lsqQuantize: options { bits, granularity, gradScale } are required');
   const { qn, qp } = lsqRange(o.bits, o.unsigned ?? false);
   const granularity = assertGranularity(o.granularity);
@@ -40,7 +40,7 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LsqQuantizeOptions): Ten
   if (x == null || step == null || typeof x.rank !== 'number' || typeof step.rank !== 'number') {
     throw new TypeError('lsqQuantize: x and step must be tf.Tensors');
   }
-  const axis = stepAxis(granularity, x.rank, 'lsqQuantize');
+  const axis = stepAxis(granularity, x.rank, 'lsq-quantize');
   const expected = axis < 0 ? 1 : x.shape[axis];
   if (step.size !== expected || (axis >= 0 && step.rank !== 1)) {
     throw new RangeError(
@@ -49,7 +49,7 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LsqQuantizeOptions): Ten
   }
   // Shape that broadcasts the step against x.
   const bshape = axis < 0 ? [] : axis === x.rank - 1 ? [expected] : [expected, 1];
-  const reduceAxes = sharedAxes(granularity, x.rank, 'lsqQuantize');
+  const reduceAxes = sharedAxes(granularity, x.rank, 'lsq-quantize');
   const stepShape = step.shape.slice();
 
   // Forward step as PyTorch's grad_scale computes it: (s − s·g) + s·g, then clipped at 1e-5.
@@ -61,7 +61,7 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LsqQuantizeOptions): Ten
   // A fused kernel (registered by @ofq/accel on wasm/cpu) does each pass in one sweep; the composite
   // ops below are the definition and the fallback on every other backend. Looked up per pass, so the
   // backward pass stays correct if the kernels are (un)registered in between.
-  const attrs: LsqKernelAttrs = { qn, qp, axis };
+  const attrs: LSQKernelAttrs = { qn, qp, axis };
   const kernelAttrs = attrs as unknown as tf.NamedAttrMap;
 
   const f = customGrad2((xIn, sIn, save) => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, useBackend } from '@ofq/core/testing';
-import { LearnableBias, LsqQuantizer, LsqWeightQuantizer, PixelBias, lsqGradScale, lsqQuantize, lsqRange } from './index.js';
+import { LearnableBias, LSQQuantizer, LSQWeightQuantizer, PixelBias, lsqGradScale, lsqQuantize, lsqRange } from './index.js';
 
 for (const backend of TEST_BACKENDS) {
   describe(`LSQ quantizers on ${backend}`, () => {
@@ -12,11 +12,11 @@ for (const backend of TEST_BACKENDS) {
       expect(lsqRange(4, true)).toEqual({ qn: 0, qp: 15 });
       expect(lsqRange(8)).toEqual({ qn: -128, qp: 127 });
       for (const bits of [1, 0, 9, 3.5, NaN, '2']) {
-        expect(() => new LsqQuantizer({ bits: bits as number, granularity: 'token' })).toThrow(RangeError);
-        expect(() => new LsqWeightQuantizer({ bits: bits as number })).toThrow(/bits must be an integer in \[2, 8\]/);
+        expect(() => new LSQQuantizer({ bits: bits as number, granularity: 'token' })).toThrow(RangeError);
+        expect(() => new LSQWeightQuantizer({ bits: bits as number })).toThrow(/bits must be an integer in \[2, 8\]/);
       }
-      expect(() => new LsqQuantizer({ bits: 4, granularity: 'row' as never })).toThrow(/granularity/);
-      expect(() => new LsqQuantizer({ bits: 4, granularity: 'token', gradScaleBatch: 0 })).toThrow(/gradScaleBatch/);
+      expect(() => new LSQQuantizer({ bits: 4, granularity: 'row' as never })).toThrow(/granularity/);
+      expect(() => new LSQQuantizer({ bits: 4, granularity: 'token', gradScaleBatch: 0 })).toThrow(/gradScaleBatch/);
     });
 
     it('hand-checked forward and gradients (per-tensor, step 0.5, 2-bit signed)', () => {
@@ -52,22 +52,22 @@ for (const backend of TEST_BACKENDS) {
     it('lazy init on the first apply, step shapes per granularity, explicit initFrom and setStep', () => {
       expectNoLeaks(() => {
         const x = tf.randomNormal([3, 4, 5], 0, 1, 'float32', 7);
-        const tok = new LsqQuantizer({ bits: 4, granularity: 'token' });
+        const tok = new LSQQuantizer({ bits: 4, granularity: 'token' });
         expect(tok.initialized).toBe(false);
         expect(tok.step).toBeNull();
         tf.dispose(tok.apply(x));
         expect(tok.step!.shape).toEqual([4]);
         expect(tok.initialized).toBe(true);
-        const ch = new LsqQuantizer({ bits: 4, granularity: 'channel' });
+        const ch = new LSQQuantizer({ bits: 4, granularity: 'channel' });
         ch.initFrom(x);
         expect(ch.step!.shape).toEqual([5]);
-        const ten = new LsqQuantizer({ bits: 4, granularity: 'tensor', unsigned: true });
+        const ten = new LSQQuantizer({ bits: 4, granularity: 'tensor', unsigned: true });
         ten.initFrom(x);
         expect(ten.step!.shape).toEqual([1]);
         // per-tensor unsigned uses 2·mean|x|/sqrt(Qp), not 4·
         const m = tf.tidy(() => tf.mean(tf.abs(x)));
         assertClose(ten.step!, [(2 * m.dataSync()[0]) / Math.sqrt(15)], { rtol: 1e-6, atol: 0 });
-        const unsTok = new LsqQuantizer({ bits: 4, granularity: 'token', unsigned: true });
+        const unsTok = new LSQQuantizer({ bits: 4, granularity: 'token', unsigned: true });
         unsTok.initFrom(x);
         const mt = tf.tidy(() => tf.mean(tf.abs(x), [0, 2]));
         assertClose(unsTok.step!, Array.from(mt.dataSync(), (v) => (4 * v) / Math.sqrt(15)), { rtol: 1e-6, atol: 0 });
@@ -86,7 +86,7 @@ for (const backend of TEST_BACKENDS) {
     });
 
     it('learnable: false freezes the step (not trainable, no update under minimize)', () => {
-      const q = new LsqQuantizer({ bits: 3, granularity: 'channel', learnable: false });
+      const q = new LSQQuantizer({ bits: 3, granularity: 'channel', learnable: false });
       const x = tf.randomNormal([4, 6], 0, 1, 'float32', 3);
       q.initFrom(x);
       expect(q.step!.trainable).toBe(false);
@@ -102,7 +102,7 @@ for (const backend of TEST_BACKENDS) {
 
     it('autoSign: unsigned until a value < -1e-5 is seen, then signed forever', () => {
       expectNoLeaks(() => {
-        const q = new LsqQuantizer({ bits: 8, granularity: 'channel', autoSign: true });
+        const q = new LSQQuantizer({ bits: 8, granularity: 'channel', autoSign: true });
         expect(q.signed).toBe(false);
         const pos = tf.fill([1, 2, 2, 3], 0.5);
         const tiny = tf.fill([1, 2, 2, 3], -1e-6);
@@ -122,7 +122,7 @@ for (const backend of TEST_BACKENDS) {
         tf.dispose([pos, tiny, neg]);
         q.dispose();
       });
-      expect(() => new LsqQuantizer({ bits: 8, granularity: 'channel', autoSign: true, unsigned: true })).toThrow(/exclusive/);
+      expect(() => new LSQQuantizer({ bits: 8, granularity: 'channel', autoSign: true, unsigned: true })).toThrow(/exclusive/);
     });
 
     it('gradScaleBatch pins B in g = 1/sqrt(Qp·count)', () => {
@@ -132,11 +132,11 @@ for (const backend of TEST_BACKENDS) {
       expect(lsqGradScale(7, 'channel', [4, 10, 16], 64)).toBeCloseTo(1 / Math.sqrt(7 * 64 * 10), 12);
       expect(lsqGradScale(7, 'tensor', [4, 16], 64)).toBeCloseTo(1 / Math.sqrt(7 * 64 * 16), 12);
       const x = tf.randomNormal([4, 3, 8], 0, 1, 'float32', 11);
-      const a = new LsqQuantizer({ bits: 4, granularity: 'token' });
-      const b = new LsqQuantizer({ bits: 4, granularity: 'token', gradScaleBatch: 16 });
+      const a = new LSQQuantizer({ bits: 4, granularity: 'token' });
+      const b = new LSQQuantizer({ bits: 4, granularity: 'token', gradScaleBatch: 16 });
       a.initFrom(x);
       b.initFrom(x);
-      const gradOf = (q: LsqQuantizer) => {
+      const gradOf = (q: LSQQuantizer) => {
         const r = tf.variableGrads(() => tf.sum(tf.square(q.apply(x))) as tf.Scalar, [q.step!]);
         r.value.dispose();
         return r.grads[q.step!.name];
@@ -150,11 +150,11 @@ for (const backend of TEST_BACKENDS) {
       b.dispose();
     });
 
-    it('LsqWeightQuantizer: per-channel and per-tensor steps, codes rebuild the values', () => {
+    it('LSQWeightQuantizer: per-channel and per-tensor steps, codes rebuild the values', () => {
       expectNoLeaks(() => {
         const w = tf.randomNormal([6, 3], 0, 1, 'float32', 5);
         for (const perChannel of [true, false]) {
-          const q = new LsqWeightQuantizer({ bits: 4, perChannel });
+          const q = new LSQWeightQuantizer({ bits: 4, perChannel });
           const y = q.quantize(w);
           expect(q.step!.shape).toEqual(perChannel ? [3] : [1]);
           const c = q.codes(w);

@@ -1,9 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { QuantizedWeights } from '@ofq/core';
-import { statsCodes } from './statsCodes.js';
-import { statsQuantize } from './statsQuantize.js';
-import { statsLevels } from './statsScale.js';
+import { statsCodes } from './stats-codes.js';
+import { statsQuantize } from './stats-quantize.js';
+import { statsLevels } from './stats-scale.js';
 
 // Structural views of tfjs-layers objects (type-only: this file never imports tfjs-layers at runtime).
 interface KernelVariable {

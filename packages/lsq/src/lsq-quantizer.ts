@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { ActivationQuantizer } from '@ofq/core';
-import { lsqQuantize } from './lsqQuantize.js';
-import { assertGranularity, lsqGradScale, lsqRange, sharedAxes, stepCountFor, type LsqGranularity } from './lsqRange.js';
-import { createOrAssignStep, toStepTensor } from './stepVariable.js';
+import { lsqQuantize } from './lsq-quantize.js';
+import { assertGranularity, lsqGradScale, lsqRange, sharedAxes, stepCountFor, type LSQGranularity } from './lsq-range.js';
+import { createOrAssignStep, toStepTensor } from './step-variable.js';
 
-export interface LsqConfig {
+export interface LSQConfig {
   bits: number;
-  granularity: LsqGranularity;
+  granularity: LSQGranularity;
   /** all_positive: `[0, 2^b-1]`; default signed `[-2^(b-1), 2^(b-1)-1]`. */
   unsigned?: boolean;
   /** Image input (reference LsqQuantizer4img): unsigned until any value < -1e-5 is seen, then signed forever. */
@@ -28,10 +28,10 @@ const AUTO_SIGN_THRESHOLD = -1e-5;
  * per tensor. The step is created lazily from the first input (the reference's initialisation), or
  * explicitly by `initFrom(x)` so a trainer can run the initialisation pass before building its optimizer.
  */
-export class LsqQuantizer implements ActivationQuantizer {
+export class LSQQuantizer implements ActivationQuantizer {
   readonly name: string;
   readonly bits: number;
-  readonly granularity: LsqGranularity;
+  readonly granularity: LSQGranularity;
   readonly unsigned: boolean;
   readonly autoSign: boolean;
   readonly learnable: boolean;
@@ -39,17 +39,17 @@ export class LsqQuantizer implements ActivationQuantizer {
   private stepVar: tf.Variable | null = null;
   private seenNegative = false;
 
-  constructor(cfg: LsqConfig) {
-    if (cfg == null || typeof cfg !== 'object') throw new TypeError('LsqQuantizer: a config { bits, granularity } is required');
+  constructor(cfg: LSQConfig) {
+    if (cfg == null || typeof cfg !== 'object') throw new TypeError('LSQQuantizer: a config { bits, granularity } is required');
     lsqRange(cfg.bits); // validates bits
     this.bits = cfg.bits;
     this.granularity = assertGranularity(cfg.granularity);
     this.unsigned = cfg.unsigned ?? false;
     this.autoSign = cfg.autoSign ?? false;
-    if (this.autoSign && this.unsigned) throw new RangeError('LsqQuantizer: autoSign and unsigned are exclusive (autoSign picks the sign from the data)');
+    if (this.autoSign && this.unsigned) throw new RangeError('LSQQuantizer: autoSign and unsigned are exclusive (autoSign picks the sign from the data)');
     this.learnable = cfg.learnable ?? true;
     if (cfg.gradScaleBatch !== undefined && !(Number.isInteger(cfg.gradScaleBatch) && cfg.gradScaleBatch > 0)) {
-      throw new RangeError(`LsqQuantizer: gradScaleBatch must be a positive integer, got ${String(cfg.gradScaleBatch)}`);
+      throw new RangeError(`LSQQuantizer: gradScaleBatch must be a positive integer, got ${String(cfg.gradScaleBatch)}`);
     }
     this.gradScaleBatch = cfg.gradScaleBatch;
     this.name = cfg.name ?? `lsq-a${cfg.bits}-${this.granularity}`;

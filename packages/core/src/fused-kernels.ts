@@ -7,12 +7,12 @@ import { getBackend, getKernel } from '@tensorflow/tfjs-core';
 /**
  * LSQ forward: `y = s·round_half_even(clamp(x/s, qn, qp))`, elementwise, `s` broadcast along `axis`.
  * Inputs `{ x, step }` (float32; `step` 1-D with `x.shape[axis]` elements, or 1 element when axis = -1).
- * Attributes {@link LsqKernelAttrs}. Output: float32, the shape of x.
+ * Attributes {@link LSQKernelAttrs}. Output: float32, the shape of x.
  */
 export const LSQ_QUANTIZE_KERNEL = 'OfqLsqQuantize';
 
 /**
- * LSQ backward. Inputs `{ dy, x, step }`; attributes {@link LsqKernelAttrs}. Outputs
+ * LSQ backward. Inputs `{ dy, x, step }`; attributes {@link LSQKernelAttrs}. Outputs
  * `[dx, dStepSum]`: `dx = dy` where `qn ≤ x/s ≤ qp` (inclusive) else 0, and, per step,
  * `dStepSum = Σ dy·q − [inside]·dy·x/s` over the elements sharing it (q = the rounded clamped
  * ratio): LSQ's step gradient before the gradient scale. The composite fallback in @ofq/lsq is the
@@ -20,7 +20,7 @@ export const LSQ_QUANTIZE_KERNEL = 'OfqLsqQuantize';
  */
 export const LSQ_QUANTIZE_GRAD_KERNEL = 'OfqLsqQuantizeGrad';
 
-export interface LsqKernelAttrs {
+export interface LSQKernelAttrs {
   /** Lower clamp (integer, e.g. -2 for signed 2-bit). */
   qn: number;
   /** Upper clamp (integer). */
