@@ -6,7 +6,7 @@ export default defineConfig([
   libraryOptions({ shims: true }),
   {
     // The `ofq` bin: ESM with a shebang.
-    entry: { cli: 'src/cli.ts' },
+    entry: { cli: 'src/bin.ts' },
     format: ['esm'],
     dts: false,
     clean: false,

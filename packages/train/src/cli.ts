@@ -1,140 +1,64 @@
-// The `ofq` command line: train / eval / report / doctor.
-import { parseArgs, UsageError } from './cli/args.js';
-import { doctor, formatDoctor } from './cli/doctor.js';
-import { loadRecipe, listRecipes } from './recipe/load.js';
-import { setupRuntime, installAccelIfPresent } from './runtime.js';
-import { train } from './run/pipeline.js';
-import { evaluateRun } from './run/evaluate-run.js';
-import { renderRunReport } from './run/report.js';
-import { InterruptedError, NonFiniteLossError, type RunControl } from './run/stage.js';
-import { ProgressBar, SilentProgress } from './run/progress.js';
-import type { BackendChoice } from '@ofq/core';
+// The `ofq` command line: a table of subcommands (cli/commands.ts), each with its own flag spec.
+import { isOfqError } from '@ofq/core';
+import { NonFiniteLossError, UsageError } from './errors.js';
+import { parseCommandArgs } from './cli/args.js';
+import { COMMANDS } from './cli/commands.js';
+import { commandHelp, globalHelp } from './cli/help.js';
+import type { CliIO } from './cli/command.js';
+import { diskErrorCode } from './run/durable-fs.js';
 
-const USAGE = `ofq: train and evaluate oscillation-free quantized vision transformers (OFQ, ICML 2023)
+const stdio: CliIO = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
 
-usage:
-  ofq train --recipe <name|file.yaml> [--set key=value]... [--out <runDir>] [--backend <b>] [--accel <e>] [--quiet]
-  ofq train --resume <runDir> [--backend <b>] [--quiet]
-  ofq eval <runDir> [--split test|val] [--backend <b>]
-  ofq report <runDir>
-  ofq doctor
+const wantsHelp = (argv: string[]) => {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+};
 
-options:
-  --recipe   a shipped recipe (${'${recipes}'}) or a .yaml/.json file
-  --set      override a recipe field by dotted path, e.g. --set stage1.lr=1e-3 --set data.trainSubset=2000
-  --out      run directory (default runs/<recipe>-<time>); the resolved config is saved there
-  --resume   continue an interrupted run exactly where it stopped
-  --backend  auto | wasm | cpu | tensorflow | tensorflow-gpu (default auto)
-  --accel    @ofq/accel kernel engine: auto | onnxruntime | wasm | off (default auto)
-  --quiet    no progress bars (for CI); only the summary line
-Ctrl-C saves a checkpoint and exits; resume with --resume.`;
-
-const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
-
-function backendOf(v: string | boolean | undefined): BackendChoice {
-  const b = typeof v === 'string' ? v : 'auto';
-  if (!BACKENDS.includes(b)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${b}'`);
-  return b as BackendChoice;
-}
-
-export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  const out = (s: string) => process.stdout.write(s + '\n');
-  if (args.options.help || !args.command) {
-    out(USAGE.replace('${recipes}', listRecipes().join(', ')));
-    return args.command || args.options.help ? 0 : 1;
+/** Runs one `ofq` invocation; returns its exit status (user errors are thrown, see `run`). */
+export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const c = name === 'help' ? COMMANDS.find((x) => x.name === rest[0]) : undefined;
+    io.out(c ? commandHelp(c) : globalHelp(COMMANDS));
+    return name === undefined ? 1 : 0;
   }
-  const quiet = Boolean(args.options.quiet);
-  switch (args.command) {
-    case 'train': {
-      const resume = typeof args.options.resume === 'string' ? args.options.resume : undefined;
-      if (!resume && typeof args.options.recipe !== 'string') throw new UsageError('ofq train needs --recipe <name|file> (or --resume <runDir>)');
-      const recipe = resume ? undefined : loadRecipe(String(args.options.recipe), args.sets);
-      const rt = await setupRuntime(backendOf(args.options.backend), typeof args.options.accel === 'string' ? args.options.accel : args.options['no-accel'] ? 'off' : 'auto');
-      if (!quiet) process.stderr.write(`backend: ${rt.backend}${rt.accel ? ` · accel: ${rt.accel}` : ''}\n`);
-      const control: RunControl = { stopRequested: false };
-      let sigints = 0;
-      const onSigint = () => {
-        sigints++;
-        if (sigints > 1) process.exit(130);
-        control.stopRequested = true;
-        process.stderr.write('\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const r = await train({
-          recipe,
-          resume,
-          outDir: typeof args.options.out === 'string' ? args.options.out : undefined,
-          quiet,
-          control,
-          backend: rt.backend,
-          report: !args.options['no-report'],
-        });
-        out(r.summaryLine);
-        out(`run: ${r.runDir}${r.reportPath ? ` · report: ${r.reportPath}` : ''} · ${(r.seconds / 60).toFixed(1)} min`);
-        return 0;
-      } catch (e) {
-        if (e instanceof InterruptedError) {
-          process.stderr.write(`${e.message}\nresume with: ofq train --resume ${e.runDir ?? '<runDir>'}\n`);
-          return 130;
-        }
-        throw e;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    }
-    case 'eval': {
-      const dir = args.positionals[0] ?? (typeof args.options.run === 'string' ? args.options.run : undefined);
-      if (!dir) throw new UsageError('ofq eval needs a run directory');
-      const split = args.options.split === 'val' ? 'val' : 'test';
-      await setupRuntime(backendOf(args.options.backend), typeof args.options.accel === 'string' ? args.options.accel : 'auto');
-      const r = await evaluateRun(dir, { split, progress: quiet ? new SilentProgress() : new ProgressBar() });
-      const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
-      out(`${split} top-1 (${r.images} images): fp ${pct(r.fpTop1)} · quantized ${pct(r.quantTop1)}`);
-      return 0;
-    }
-    case 'report': {
-      const dir = args.positionals[0];
-      if (!dir) throw new UsageError('ofq report needs a run directory');
-      const p = await renderRunReport(dir, (l) => process.stderr.write(l + '\n'));
-      if (!p) return 1;
-      out(p);
-      return 0;
-    }
-    case 'doctor': {
-      const { setBackend } = await import('@ofq/core');
-      const r = await doctor(
-        async () => {
-          await import('@tensorflow/tfjs');
-          return setBackend(backendOf(args.options.backend));
-        },
-        () => installAccelIfPresent('auto'),
-      );
-      out(formatDoctor(r));
-      return 0;
-    }
-    default:
-      throw new UsageError(`unknown command '${args.command}' (train, eval, report, doctor)`);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    throw new UsageError(`unknown command '${name}' (${COMMANDS.map((c) => c.name).join(', ')}); run \`ofq --help\` for usage`);
   }
+  if (wantsHelp(rest)) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  return command.run(parseCommandArgs(command, rest), io);
 }
 
-function isMain(): boolean {
-  const entry = process.argv[1] ?? '';
-  return /(?:^|[\\/])(?:cli\.(?:ts|js|cjs|mjs)|ofq)$/.test(entry);
+/** The one line printed for an error: the message of a user error, the stack of a bug. */
+export function formatError(e: unknown): string {
+  if (isOfqError(e)) return e.message;
+  const code = diskErrorCode(e);
+  if (code) {
+    const path = (e as { path?: string }).path ?? '(unknown path)';
+    return `cannot write ${path}: ${(e as Error).message} (${code}); the last saved checkpoint is intact, resume with --resume once there is room`;
+  }
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
 }
 
-/** Runs the CLI with process.argv and exits with its status (the bin entry). */
-export function run(): void {
-  main(process.argv.slice(2)).then(
+/** Exit status of an error: 2 usage, 3 non-finite loss, 1 anything else. */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof UsageError ? 2 : e instanceof NonFiniteLossError ? 3 : 1;
+}
+
+/** Runs the CLI with process.argv and exits with its status (the `ofq` bin). */
+export function run(argv = process.argv.slice(2)): void {
+  main(argv).then(
     (code) => process.exit(code),
-    (e: Error) => {
-      const known = e instanceof UsageError || e instanceof NonFiniteLossError || ['RecipeError', 'DataError', 'MissingDataError', 'CheckpointError', 'BackendUnavailableError'].includes(e.name);
-      process.stderr.write(`ofq: ${known ? e.message : (e.stack ?? e.message)}\n`);
-      if (e instanceof UsageError) process.stderr.write('run `ofq --help` for usage\n');
-      process.exit(e instanceof NonFiniteLossError ? 3 : 1);
+    (e: unknown) => {
+      process.stderr.write(`ofq: ${formatError(e)}\n`);
+      process.exit(exitCodeOf(e));
     },
   );
 }
-
-if (isMain()) run();

@@ -1,5 +1,15 @@
 // @ofq/train: the OFQ training pipeline (spec §7) as a library; the `ofq` CLI is src/cli.ts.
-export { parseIdx, readIdxFile, DataError, type IdxArray } from './data/idx.js';
+export {
+  UsageError,
+  RecipeError,
+  DataError,
+  MissingDataError,
+  RunDirError,
+  DiskWriteError,
+  NonFiniteLossError,
+  InterruptedError,
+} from './errors.js';
+export { parseIdx, readIdxFile, type IdxArray } from './data/idx.js';
 export { Rng, type RngState } from './data/rng.js';
 export {
   loadMnist,
@@ -20,22 +30,23 @@ export { AdamW, type AdamWOptions, type AdamWState, type NamedParam } from './op
 export { lrAt, lrForStep, type LrSchedule } from './optim/schedule.js';
 export { GradAccumulator } from './optim/accumulate.js';
 export { RecipeSchema, type Recipe, type StageConfig } from './recipe/schema.js';
-export { loadRecipe, listRecipes, validateRecipe, applyOverrides, readRecipeSource, recipesDir, RecipeError } from './recipe/load.js';
+export { loadRecipe, listRecipes, validateRecipe, applyOverrides, readRecipeSource, recipesDir } from './recipe/load.js';
 export {
   saveCheckpoint,
   loadCheckpoint,
   disposeCheckpoint,
-  writeFileAtomic,
+  recoverCheckpoint,
   CheckpointError,
   type Checkpoint,
   type TrainPosition,
 } from './run/checkpoint.js';
-export { runStage, NonFiniteLossError, InterruptedError, type StageOptions, type StageResult, type RunControl, type StageHooks, type StepInfo } from './run/stage.js';
-export { train, checkInputs, MissingDataError, type TrainOptions, type TrainSummary } from './run/pipeline.js';
+export { runStage, type StageOptions, type StageResult, type RunControl, type StageHooks, type StepInfo } from './run/stage.js';
+export { train, checkInputs, type TrainOptions, type TrainSummary } from './run/pipeline.js';
+export { openRunDir, type RunDir } from './run/run-dir.js';
 export { loadData, type LoadedData } from './run/data.js';
 export { top1 } from './run/evaluate.js';
 export { evaluateRun, type EvalResult } from './run/evaluate-run.js';
 export { renderRunReport } from './run/report.js';
 export { makeCGAStepper, CGA_DEFAULT_PATTERN } from './run/cga-stepper.js';
-export { ProgressBar, SilentProgress, formatDuration, type ProgressSink } from './run/progress.js';
+export { SilentProgress, type ProgressSink } from './run/progress.js';
 export { setupRuntime, installAccelIfPresent, type RuntimeInfo } from './runtime.js';

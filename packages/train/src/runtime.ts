@@ -1,4 +1,5 @@
 import { setBackend, type BackendChoice } from '@ofq/core';
+import { installAccel, type AccelEngine } from '@ofq/accel';
 
 export interface RuntimeInfo {
   backend: string;
@@ -6,10 +7,10 @@ export interface RuntimeInfo {
 }
 
 /**
- * Application-side setup: loads the union `@tensorflow/tfjs` package (it registers the gradients
- * that the CJS tfjs-core lacks), selects the backend, and installs @ofq/accel's kernels when asked.
+ * Loads the union `@tensorflow/tfjs` package (an optional peer dependency: it registers the gradients
+ * that the CJS tfjs-core lacks), with a clear message when it is not installed.
  */
-export async function setupRuntime(backend: BackendChoice = 'auto', accel: string = 'auto'): Promise<RuntimeInfo> {
+export async function loadTfjs(): Promise<void> {
   try {
     await import('@tensorflow/tfjs');
   } catch (e) {
@@ -17,24 +18,18 @@ export async function setupRuntime(backend: BackendChoice = 'auto', accel: strin
       `@tensorflow/tfjs could not be loaded (${(e as Error).message.split('\n')[0]}); training needs it for gradients: npm install @tensorflow/tfjs@4.22.0`,
     );
   }
+}
+
+/** Application-side setup: tfjs, the backend, and @ofq/accel's kernels on wasm/cpu unless `accel` is 'off'. */
+export async function setupRuntime(backend: BackendChoice = 'auto', accel: string = 'auto'): Promise<RuntimeInfo> {
+  await loadTfjs();
   const name = await setBackend(backend);
-  let accelDesc: string | null = null;
-  if (accel !== 'off' && (name === 'wasm' || name === 'cpu')) {
-    accelDesc = await installAccelIfPresent(accel);
-  }
+  const accelDesc = accel !== 'off' && (name === 'wasm' || name === 'cpu') ? await installAccelIfPresent(accel) : null;
   return { backend: name, accel: accelDesc };
 }
 
-/** Installs @ofq/accel kernels when the package exports installAccel; returns a one-line description. */
+/** Installs @ofq/accel's kernels on the active backend; returns a one-line description of the engine. */
 export async function installAccelIfPresent(engine = 'auto'): Promise<string | null> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import('@ofq/accel')) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-  const install = mod.installAccel as ((o: { engine?: string }) => { engine: string; kernels: string[]; fallbackReason?: string }) | undefined;
-  if (typeof install !== 'function') return null;
-  const r = install({ engine });
+  const r = installAccel({ engine: engine as AccelEngine });
   return `${r.engine}${r.kernels.length ? ` (${r.kernels.join(', ')})` : ''}${r.fallbackReason ? `; ${r.fallbackReason}` : ''}`;
 }

@@ -1,16 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from './args.js';
+import { parseCommandArgs, UsageError } from './args.js';
+import { trainCommand } from './train-command.js';
+import { evalCommand } from './eval-command.js';
+import { COMMANDS } from './commands.js';
+import { globalHelp } from './help.js';
 import { formatDoctor, doctor } from './doctor.js';
 import { ProgressBar, formatDuration } from '../run/progress.js';
 
-describe('parseArgs', () => {
-  it('parses commands, values, repeated --set and booleans', () => {
-    const a = parseArgs(['train', '--recipe', 'mnist-micro', '--set', 'a.b=1', '--set=c=x y', '--quiet', '--out=/tmp/r']);
-    expect(a.command).toBe('train');
-    expect(a.options).toMatchObject({ recipe: 'mnist-micro', quiet: true, out: '/tmp/r' });
-    expect(a.sets).toEqual(['a.b=1', 'c=x y']);
-    expect(parseArgs(['report', 'runs/x']).positionals).toEqual(['runs/x']);
-    expect(() => parseArgs(['train', '--recipe'])).toThrow(UsageError);
+describe('parseCommandArgs (strict)', () => {
+  it('parses values, repeated --set, booleans and positionals', () => {
+    const a = parseCommandArgs(trainCommand, ['--recipe', 'mnist-micro', '--set', 'a.b=1', '--set=c=x y', '--quiet', '--out=/tmp/r']);
+    expect(a.flags).toMatchObject({ recipe: 'mnist-micro', quiet: true, out: '/tmp/r', set: ['a.b=1', 'c=x y'] });
+    expect(parseCommandArgs(evalCommand, ['runs/x', '-q']).positionals).toEqual(['runs/x']);
+  });
+  it('refuses unknown flags, missing values, stray positionals, bad choices, with the usage line', () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--outt', 'X', '--recipe', 'mnist-micro'], /unknown option --outt for 'ofq train'\nusage: ofq train --recipe/],
+      [['--recipe'], /--recipe needs a value/],
+      [['--recipe', '--quiet'], /--recipe needs a value/],
+      [['--recipe', 'mnist-micro', 'extra'], /unexpected argument 'extra'/],
+      [['--recipe', 'mnist-micro', '--backend', 'gpu9'], /--backend must be one of auto, wasm, cpu/],
+      [['--recipe', 'mnist-micro', '--quiet=yes'], /--quiet takes no value/],
+      [['--resume', 'r', '--set', 'a=1'], /cannot be combined with --set/],
+      [['--resume', 'r', '--recipe', 'x', '--out', 'o'], /cannot be combined with --recipe, --out/],
+      [[], /needs --recipe/],
+    ];
+    for (const [argv, re] of bad) {
+      expect(() => parseCommandArgs(trainCommand, argv), argv.join(' ')).toThrow(UsageError);
+      expect(() => parseCommandArgs(trainCommand, argv), argv.join(' ')).toThrow(re);
+    }
+    expect(() => parseCommandArgs(evalCommand, [])).toThrow(/ofq eval needs <runDir>/);
+  });
+  it('--help lists every flag of every command and every choice', () => {
+    const help = globalHelp(COMMANDS);
+    for (const c of COMMANDS) {
+      expect(help).toContain(`ofq ${c.name}`);
+      for (const f of c.flags) {
+        expect(help, `${c.name} --${f.name}`).toContain(`--${f.name}`);
+        for (const v of f.choices ?? []) expect(help).toContain(v);
+      }
+    }
+    expect(help).toContain('--no-report');
+    expect(help).toMatch(/native/);
   });
 });
 

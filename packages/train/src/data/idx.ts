@@ -1,5 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { DataError } from '../errors.js';
 
 /** A decoded IDX file (the MNIST container): uint8 payload with its dimensions. */
 export interface IdxArray {
@@ -7,9 +8,7 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
-export class DataError extends Error {
-  override name = 'DataError';
-}
+export { DataError };
 
 const UINT8_TYPE = 0x08;
 

@@ -3,10 +3,9 @@ import { dirname, extname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { RecipeSchema, type Recipe } from './schema.js';
+import { RecipeError } from '../errors.js';
 
-export class RecipeError extends Error {
-  override name = 'RecipeError';
-}
+export { RecipeError };
 
 /** The shipped `recipes/` folder (works from src/ and from dist/). */
 export function recipesDir(): string {
@@ -39,7 +38,12 @@ export function readRecipeSource(nameOrFile: string): { raw: unknown; source: st
       throw new RecipeError(`unknown recipe '${nameOrFile}'; shipped recipes: ${listRecipes().join(', ')} (or pass a .yaml/.json file)`);
     }
   }
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RecipeError(`cannot read recipe ${path}: ${(e as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a directory, not a file' : (e as Error).message}`);
+  }
   try {
     return { raw: extname(path) === '.json' ? JSON.parse(text) : parseYaml(text), source: path };
   } catch (e) {
@@ -47,18 +51,31 @@ export function readRecipeSource(nameOrFile: string): { raw: unknown; source: st
   }
 }
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function parseSetValue(key: string, text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    throw new RecipeError(`--set ${key}: the value '${text}' is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 /** Applies `key.path=value` overrides; values are parsed as YAML scalars (numbers, booleans, null, strings, [lists]). */
 export function applyOverrides(raw: unknown, sets: string[]): unknown {
-  const root = structuredClone(raw) as Record<string, unknown>;
+  // A non-mapping recipe (empty file, a list) is reported by validateRecipe; overrides start from {}.
+  const root = (raw && typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw) : {}) as Record<string, unknown>;
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new RecipeError(`--set expects key=value, got '${s}'`);
     const key = s.slice(0, eq).trim();
-    const value = parseYaml(s.slice(eq + 1));
     const parts = key.split('.');
+    const bad = parts.find((p) => p === '' || FORBIDDEN_KEYS.has(p));
+    if (bad !== undefined) throw new RecipeError(`--set ${key}: '${bad}' is not a recipe field name`);
+    const value = parseSetValue(key, s.slice(eq + 1));
     let node: Record<string, unknown> = root;
     for (const p of parts.slice(0, -1)) {
-      const next = node[p];
+      const next = Object.hasOwn(node, p) ? node[p] : undefined;
       if (next === undefined || next === null) node[p] = {};
       else if (typeof next !== 'object' || Array.isArray(next)) throw new RecipeError(`--set ${key}: '${p}' is not a section`);
       node = node[p] as Record<string, unknown>;

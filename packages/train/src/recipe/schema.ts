@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Schedule + optimizer settings shared by every training stage (spec §7.2 / §7.3). */
 const stageFields = {
   /** Cosine length (t_initial); the stage runs epochs + cooldownEpochs. */
-  epochs: z.number().int().min(0),
+  epochs: z.number().int().positive(),
   cooldownEpochs: z.number().int().min(0).default(0),
   /** Micro-batch per step on this device. */
   batchSize: z.number().int().positive(),
@@ -61,8 +61,9 @@ export const RecipeSchema = z
         testSubset: z.number().int().min(0).default(0),
         /** ImageNet preprocessing: eval resize of the shorter side before the centre crop. */
         evalResize: z.number().int().positive().optional(),
-        mean: z.array(z.number()).optional(),
-        std: z.array(z.number()).optional(),
+        mean: z.array(z.number().finite()).min(1).optional(),
+        /** Per-channel standard deviations: positive (pixels are divided by them). */
+        std: z.array(z.number().finite().positive({ message: 'must be > 0 (pixels are divided by it)' })).min(1).optional(),
       })
       .strict(),
     model: z
@@ -109,10 +110,16 @@ export const RecipeSchema = z
     stage2: z
       .object({
         enabled: z.boolean().default(true),
-        /** CGA epochs (the reference's freeze_for_n_epochs = 30). */
-        epochs: z.number().int().min(0),
+        /** CGA epochs (the reference's freeze_for_n_epochs = 30); skip CGA with `enabled: false`. */
+        epochs: z.number().int().positive(),
         /** Constant LR (= stage-1 minLr in the reference, 1e-5). */
         lr: z.number().positive(),
+        /** AdamW weight decay of stage 2 (default: stage1.weightDecay, as the reference). */
+        weightDecay: z.number().nonnegative().optional(),
+        /** Micro-batch of stage 2 (default: stage1.batchSize). */
+        batchSize: z.number().int().positive().optional(),
+        /** Global batch of stage 2, accumulated over micro-batches (default: stage1.globalBatch with stage 1's micro-batch). */
+        globalBatch: z.number().int().positive().optional(),
         boundaryRange: z.number().positive().max(0.5).default(0.005),
         includeQK: z.boolean().default(false),
         maxStepsPerEpoch: z.number().int().min(0).default(0),

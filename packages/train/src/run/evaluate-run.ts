@@ -1,14 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors } from '@ofq/vit';
-import { validateRecipe } from '../recipe/load.js';
 import { BatchLoader } from '../data/batches.js';
-import { DataError } from '../data/idx.js';
+import { DataError } from '../errors.js';
 import { loadData } from './data.js';
-import { disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { top1 } from './evaluate.js';
+import { buildStudent, buildTeacher, loadModelCheckpoint, loadTeacherWeights } from './models.js';
 import type { ProgressSink } from './progress.js';
+import { readRunConfig, repairRunDir } from './run-dir.js';
+import { acquireRunLock } from './run-lock.js';
 
 export interface EvalResult {
   fpTop1: number | null;
@@ -17,60 +16,44 @@ export interface EvalResult {
   images: number;
 }
 
-function newestExisting(...dirs: string[]): string | null {
-  for (const d of dirs) if (existsSync(join(d, 'state.json'))) return d;
-  return null;
+export interface EvaluateRunOptions {
+  split?: 'test' | 'val';
+  progress?: ProgressSink;
+  log?: (line: string) => void;
 }
 
-/** Re-evaluates a run directory's best FP teacher and best quantized student on the test (or val) split. */
-export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val'; progress?: ProgressSink } = {}): Promise<EvalResult> {
+const hasCheckpoint = (d: string) => existsSync(join(d, 'state.json'));
+
+/**
+ * Re-evaluates a run directory's best FP teacher and best quantized student on the test (or val)
+ * split, with the models and checkpoint loading `train` uses. Holds the run's lock while it reads.
+ */
+export async function evaluateRun(runDirIn: string, o: EvaluateRunOptions = {}): Promise<EvalResult> {
   const runDir = resolve(runDirIn);
-  const cfgPath = join(runDir, 'config.json');
-  if (!existsSync(cfgPath)) throw new DataError(`${runDir} is not a run directory (config.json missing)`);
-  const recipe = validateRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
-  const data = loadData(recipe);
-  const split = o.split ?? 'test';
-  const ds = split === 'test' ? data.test : data.val;
-  const loader = new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
-  const { preset, ...m } = recipe.model;
-  const teacher = createDeiT({ ...(preset ? { preset } : {}), ...m, seed: recipe.seed });
+  const recipe = readRunConfig(runDir, `${runDir} is not a run directory`);
+  const log = o.log ?? (() => undefined);
+  const lock = acquireRunLock(runDir, 'eval', log);
+  const teacher = buildTeacher(recipe);
   try {
+    repairRunDir(runDir, log);
+    const data = loadData(recipe);
+    const split = o.split ?? 'test';
+    const ds = split === 'test' ? data.test : data.val;
+    const loader = new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
     let fpTop1: number | null = null;
-    const teacherDir = newestExisting(join(runDir, 'teacher', 'best'));
-    if (teacherDir) {
-      const ck = loadCheckpoint(teacherDir);
-      try {
-        teacher.loadStateDict(ck.weights, { naming: 'timm', strict: true });
-      } finally {
-        disposeCheckpoint(ck);
-      }
-      fpTop1 = await top1(teacher, loader, o.progress, `${split} fp`);
-    } else if (recipe.teacher.weights && existsSync(recipe.teacher.weights)) {
-      const tensors = loadSafetensors(new Uint8Array(readFileSync(recipe.teacher.weights)));
-      try {
-        teacher.loadStateDict(tensors, { naming: recipe.teacher.naming, strict: true });
-      } finally {
-        tf.dispose([...tensors.values()]);
-      }
+    const teacherDir = join(runDir, 'teacher', 'best');
+    if (hasCheckpoint(teacherDir) || (recipe.teacher.weights && existsSync(recipe.teacher.weights))) {
+      if (hasCheckpoint(teacherDir)) loadModelCheckpoint(teacher, teacherDir, 'timm', recipe);
+      else loadTeacherWeights(teacher, recipe);
       fpTop1 = await top1(teacher, loader, o.progress, `${split} fp`);
     }
     let quantTop1: number | null = null;
-    const studentDir = newestExisting(join(runDir, 'stage2', 'best'), join(runDir, 'stage1', 'best'));
+    const studentDir = [join(runDir, 'stage2', 'best'), join(runDir, 'stage1', 'best')].find(hasCheckpoint);
     if (studentDir) {
-      const { initBatch: _initBatch, ...q } = recipe.quant;
-      const student = quantizeDeiT(teacher as Parameters<typeof quantizeDeiT>[0], { ...q, seed: recipe.seed });
+      // LSQ steps exist only after the init pass; the checkpoint then overwrites them.
+      const student = buildStudent(teacher, recipe, loader.batch(loader.order(0), 0));
       try {
-        // LSQ steps exist only after the init pass; the checkpoint then overwrites them.
-        const b = loader.batch(loader.order(0), 0);
-        const x = tf.tensor4d(b.x, b.shape);
-        initActivationSteps(student, x);
-        x.dispose();
-        const ck = loadCheckpoint(studentDir);
-        try {
-          student.loadStateDict(ck.weights, { naming: 'ofq-reference', strict: true });
-        } finally {
-          disposeCheckpoint(ck);
-        }
+        loadModelCheckpoint(student, studentDir, 'ofq-reference', recipe);
         quantTop1 = await top1(student, loader, o.progress, `${split} w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
       } finally {
         student.dispose();
@@ -80,5 +63,6 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
     return { fpTop1, quantTop1, split, images: ds.count };
   } finally {
     teacher.dispose();
+    lock.release();
   }
 }

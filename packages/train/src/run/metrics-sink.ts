@@ -1,7 +1,9 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { MetricsRecorder } from '@ofq/metrics';
+import { METRICS_ASIDE } from './run-logs.js';
+import { fsyncDir } from './durable-fs.js';
 
 /** One record per optimizer step (type 'step') or per epoch (type 'epoch'). */
 export type MetricRecord = Record<string, unknown> & { type: string; stage: string };
@@ -42,8 +44,13 @@ export class RecorderSink implements MetricsSink {
     config: Record<string, unknown>,
     private readonly fallback: MetricsSink,
   ) {
+    // The recorder starts an empty metrics.jsonl. A resumed run's records are parked aside by rename
+    // (atomic) and renamed back over the empty file; a crash in between leaves them parked, and
+    // repairRunDir puts them back: no moment where they exist nowhere.
     const file = join(runDir, 'metrics.jsonl');
-    const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const aside = join(runDir, METRICS_ASIDE);
+    const parked = existsSync(file) && statSync(file).size > 0;
+    if (parked) renameSync(file, aside);
     this.recorder = new MetricsRecorder({
       dir: runDir,
       name: String(config.name ?? 'run'),
@@ -51,7 +58,10 @@ export class RecorderSink implements MetricsSink {
       layers: layers.map((l) => ({ name: l.name, variable: l.variable, quantizer: { kind: 'statsq' as const, bits: l.bits } })),
       scales,
     });
-    if (previous) writeFileSync(file, previous); // the recorder starts a new file; keep a resumed run's history
+    if (parked) {
+      renameSync(aside, file);
+      fsyncDir(runDir);
+    }
   }
 
   record(r: MetricRecord): void {

@@ -1,27 +1,33 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
-import { DataError } from '../data/idx.js';
+import type { DeiTModel } from '@ofq/vit';
+import { InterruptedError, MissingDataError } from '../errors.js';
 import { loadData, type LoadedData } from './data.js';
 import { BatchLoader } from '../data/batches.js';
-import { AdamW } from '../optim/adamw.js';
-import { lrAt, lrForStep } from '../optim/schedule.js';
+import { AdamW, type NamedParam } from '../optim/adamw.js';
+import { lrForStep } from '../optim/schedule.js';
 import { kdLoss, supervisedLoss } from '../loss.js';
-import { validateRecipe } from '../recipe/load.js';
 import type { Recipe, StageConfig } from '../recipe/schema.js';
-import { disposeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { loadCheckpoint, disposeCheckpoint } from './checkpoint.js';
+import { writeFileAtomic } from './durable-fs.js';
 import { top1 } from './evaluate.js';
 import { JsonlSink, RecorderSink, StageRouter } from './metrics-sink.js';
+import { buildStudent, buildTeacher, loadModelCheckpoint, loadTeacherWeights } from './models.js';
+import { PhaseTimer } from './phase-timer.js';
 import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
-import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
-import { CGA_DEFAULT_PATTERN, makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
+import { openRunDir } from './run-dir.js';
+import { logLengths } from './run-logs.js';
+import { runStage, type RunControl, type StageHooks, type StageOptions, type StageResult } from './stage.js';
+import { CGA_DEFAULT_PATTERN, makeCGAStepper } from './cga-stepper.js';
+
+export { MissingDataError };
 
 export interface TrainOptions {
-  /** The recipe (ignored when resuming: the run directory's config.json is used). */
+  /** The recipe (not with `resume`: the run directory's config.json is the config). */
   recipe?: Recipe;
-  /** Run directory; default `runs/<recipe>-<timestamp>`. */
+  /** Run directory of a new run; default `runs/<recipe>-<timestamp>`. Refused when it already holds a run. */
   outDir?: string;
   /** Continue the run in this directory exactly where it stopped. */
   resume?: string;
@@ -49,29 +55,6 @@ export interface TrainSummary {
   summaryLine: string;
 }
 
-/** Wall-clock seconds per pipeline phase: `lap(name)` closes the phase that ran since the previous lap. */
-class PhaseTimer {
-  readonly seconds: Record<string, number> = {};
-  private last = performance.now();
-  lap(phase: string): void {
-    const now = performance.now();
-    this.seconds[phase] = Math.round((this.seconds[phase] ?? 0) * 1000 + (now - this.last)) / 1000;
-    this.last = now;
-  }
-  /** One line for the log: `time: teacher 2.3 min · stage1 1.8 min · …` (phases under 0.5 s left out). */
-  format(): string {
-    const f = (v: number) => (v >= 60 ? `${(v / 60).toFixed(1)} min` : `${v.toFixed(0)} s`);
-    return Object.entries(this.seconds)
-      .filter(([, v]) => v >= 0.5)
-      .map(([k, v]) => `${k} ${f(v)}`)
-      .join(' · ');
-  }
-}
-
-export class MissingDataError extends Error {
-  override name = 'MissingDataError';
-}
-
 /** Fails early, before any model is built, when a recipe's data or weights are not on disk. */
 export function checkInputs(recipe: Recipe): void {
   const missing: string[] = [];
@@ -92,10 +75,7 @@ export function checkInputs(recipe: Recipe): void {
   }
 }
 
-function modelConfig(recipe: Recipe, seed: number) {
-  const { preset, ...m } = recipe.model;
-  return { ...(preset ? { preset } : {}), ...m, seed };
-}
+type TrainStageConfig = StageConfig | NonNullable<Recipe['teacher']['train']>;
 
 function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string): number {
   if (!s.globalBatch) return 1;
@@ -105,20 +85,261 @@ function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string
   return s.globalBatch / s.batchSize;
 }
 
-function scheduleOf(s: StageConfig | NonNullable<Recipe['teacher']['train']>) {
+function scheduleOf(s: TrainStageConfig) {
   const sched = { lr: s.lr, warmupLr: s.warmupLr, warmupEpochs: s.warmupEpochs, minLr: s.minLr, epochs: s.epochs };
-  return (epoch: number, stepInEpoch: number, stepsPerEpoch: number) =>
-    lrForStep(sched, epoch, stepInEpoch, stepsPerEpoch, s.perStepLr);
+  return (epoch: number, stepInEpoch: number, stepsPerEpoch: number) => lrForStep(sched, epoch, stepInEpoch, stepsPerEpoch, s.perStepLr);
 }
 
-function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference') {
+function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference'): NamedParam[] {
   return model.namedParameters(naming).filter((p) => p.variable.trainable);
 }
 
+/** Stage 2's settings: its own fields where given, else stage 1's (weight decay, micro-batch, global batch). */
+export function stage2Settings(recipe: Recipe): { weightDecay: number; batchSize: number; globalBatch?: number } {
+  const { stage1: s1, stage2: s2 } = recipe;
+  return {
+    weightDecay: s2.weightDecay ?? s1.weightDecay,
+    batchSize: s2.batchSize ?? s1.batchSize,
+    globalBatch: s2.globalBatch ?? (s2.batchSize === undefined ? s1.globalBatch : undefined),
+  };
+}
+
+/** What every stage of one run shares. */
+interface RunContext {
+  recipe: Recipe;
+  runDir: string;
+  log: (line: string) => void;
+  progress: ProgressSink;
+  metrics: StageRouter;
+  data: LoadedData;
+  testLoader: BatchLoader;
+  timer: PhaseTimer;
+  /** The StageOptions fields that are the same for every stage. */
+  defaults: Pick<StageOptions, 'config' | 'control' | 'hooks' | 'metrics' | 'progress' | 'logEvery' | 'val' | 'logLengths'>;
+}
+
+function trainLoader(ctx: RunContext, batchSize: number): BatchLoader {
+  return new BatchLoader(ctx.data.train, { batchSize, shuffle: true, seed: ctx.recipe.seed, dropLast: true });
+}
+
+/** Stage "teacher": loads or trains the FP teacher (best validation epoch), then its test top-1. */
+async function teacherStage(ctx: RunContext, teacher: DeiTModel): Promise<number> {
+  const { recipe } = ctx;
+  if (recipe.teacher.weights) {
+    loadTeacherWeights(teacher, recipe);
+    ctx.log(`teacher: loaded ${recipe.teacher.weights}`);
+  } else {
+    const t = recipe.teacher.train!;
+    const params = paramsOf(teacher, 'timm');
+    const optimizer = new AdamW(params, { learningRate: t.lr, weightDecay: t.weightDecay });
+    try {
+      await runStage({
+        ...ctx.defaults,
+        name: 'teacher',
+        dir: join(ctx.runDir, 'teacher'),
+        model: teacher,
+        naming: 'timm',
+        params,
+        optimizer,
+        loss: (x, y) => {
+          const { cls, dist } = teacher.forwardTrain(x);
+          return supervisedLoss(cls, dist, y);
+        },
+        lrAt: scheduleOf(t),
+        epochs: t.epochs + t.cooldownEpochs,
+        train: trainLoader(ctx, t.batchSize),
+        accumSteps: accumSteps(t, 'teacher.train'),
+        maxStepsPerEpoch: t.maxStepsPerEpoch,
+      });
+    } finally {
+      optimizer.dispose();
+    }
+    loadModelCheckpoint(teacher, join(ctx.runDir, 'teacher', 'best'), 'timm', recipe);
+  }
+  ctx.timer.lap('teacher');
+  const fpTop1 = await top1(teacher, ctx.testLoader, ctx.progress, 'test fp');
+  ctx.timer.lap('testFp');
+  ctx.metrics.record({ type: 'eval', stage: 'teacher', split: 'test', top1: fpTop1 });
+  return fpTop1;
+}
+
+/** The quantized student, its trainable parameters, its metrics recorder and the KD loss. */
+interface Student {
+  model: DeiTModel;
+  params: NamedParam[];
+  sink: RecorderSink;
+  kd: Pick<StageOptions, 'prepare' | 'loss'>;
+}
+
+/** Stage "student": conversion, LSQ activation-step initialisation, metrics recorder, KD loss. */
+function studentStage(ctx: RunContext, teacher: DeiTModel): Student {
+  const { recipe, data } = ctx;
+  const init = new BatchLoader(data.train, { batchSize: Math.min(recipe.quant.initBatch, data.train.count), shuffle: true, seed: recipe.seed });
+  const model = buildStudent(teacher, recipe, init.batch(init.order(0), 0));
+  const params = paramsOf(model, 'ofq-reference');
+  const sink = new RecorderSink(
+    ctx.runDir,
+    params.filter((p) => CGA_DEFAULT_PATTERN.test(p.name)).map((p) => ({ name: p.name, variable: p.variable, bits: recipe.quant.weightBits })),
+    params.filter((p) => /\.s$/.test(p.name)).map((p) => ({ name: p.name, variable: p.variable })),
+    recipe as unknown as Record<string, unknown>,
+    ctx.metrics.teacher,
+  );
+  ctx.metrics.student = sink;
+  const kd: Student['kd'] = {
+    prepare: (x) => teacher.forwardTrain(x).cls, // teacher logits: constants (outside the tape)
+    loss: (x, y, t) => {
+      const { cls, dist } = model.forwardTrain(x);
+      return kdLoss(cls, dist, y, t as tf.Tensor2D);
+    },
+  };
+  ctx.timer.lap('init');
+  return { model, params, sink, kd };
+}
+
+/** Stage "stage1": QAT with knowledge distillation on the cosine schedule. */
+async function qatStage(ctx: RunContext, st: Student): Promise<StageResult> {
+  const s1 = ctx.recipe.stage1;
+  const optimizer = new AdamW(st.params, { learningRate: s1.lr, weightDecay: s1.weightDecay });
+  try {
+    return await runStage({
+      ...ctx.defaults,
+      ...st.kd,
+      name: 'stage1',
+      dir: join(ctx.runDir, 'stage1'),
+      model: st.model,
+      naming: 'ofq-reference',
+      params: st.params,
+      optimizer,
+      lrAt: scheduleOf(s1),
+      epochs: s1.epochs + s1.cooldownEpochs,
+      train: trainLoader(ctx, s1.batchSize),
+      accumSteps: accumSteps(s1, 'stage1'),
+      maxStepsPerEpoch: s1.maxStepsPerEpoch,
+    });
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Stage "stage2": CGA from the best stage-1 checkpoint (model and optimizer state) at constant LR. */
+async function cgaStage(ctx: RunContext, st: Student, r1: StageResult): Promise<StageResult | null> {
+  const { recipe, runDir } = ctx;
+  const s2 = recipe.stage2;
+  if (!s2.enabled) return null;
+  const stage2Dir = join(runDir, 'stage2');
+  const s = stage2Settings(recipe);
+  st.sink.offsets.set('stage2', r1.steps);
+  const optimizer = new AdamW(st.params, { learningRate: s2.lr, weightDecay: s.weightDecay });
+  if (!existsSync(join(stage2Dir, 'last'))) {
+    // Like the reference's `--resume <model_best>`: model and optimizer state from stage 1's best.
+    const ck = loadCheckpoint(join(runDir, 'stage1', 'best'), { config: recipe });
+    try {
+      st.model.loadStateDict(ck.weights, { naming: 'ofq-reference', strict: true });
+      if (ck.optimizer) optimizer.importState(ck.optimizer);
+    } finally {
+      disposeCheckpoint(ck);
+    }
+  }
+  const cga = makeCGAStepper(optimizer, st.model, st.params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
+  try {
+    return await runStage({
+      ...ctx.defaults,
+      ...st.kd,
+      name: 'stage2',
+      dir: stage2Dir,
+      model: st.model,
+      naming: 'ofq-reference',
+      params: st.params,
+      optimizer,
+      stepper: cga.stepper,
+      lrAt: () => s2.lr,
+      epochs: s2.epochs,
+      train: trainLoader(ctx, s.batchSize),
+      accumSteps: accumSteps(s, 'stage2'),
+      maxStepsPerEpoch: s2.maxStepsPerEpoch,
+      stepExtras: () => ({ cgaFrozen: cga.frozenFraction() }),
+    });
+  } finally {
+    cga.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** Stage "finish": test top-1 of the selected student, summary.json, run.json, the HTML report. */
+async function finishStage(
+  ctx: RunContext,
+  st: Student,
+  r: { fpTop1: number; r1: StageResult; r2: StageResult | null; runInfo: Record<string, unknown>; started: number; report: boolean },
+): Promise<TrainSummary> {
+  const { recipe, runDir, timer } = ctx;
+  const { fpTop1, r1, r2, runInfo } = r;
+  loadModelCheckpoint(st.model, join(runDir, r2 ? 'stage2' : 'stage1', 'best'), 'ofq-reference', recipe);
+  const tag = `w${recipe.quant.weightBits}a${recipe.quant.actBits}`;
+  const quantTop1 = await top1(st.model, ctx.testLoader, ctx.progress, `test ${tag}`);
+  timer.lap('testQuant');
+  // Plotted at the last optimizer step of the stage the model came from.
+  ctx.metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
+  ctx.metrics.close();
+  runInfo.finished = new Date().toISOString();
+  writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(runInfo, null, 2));
+  let reportPath: string | null = null;
+  if (r.report) {
+    try {
+      reportPath = await renderRunReport(runDir, ctx.log);
+    } catch (e) {
+      // The training result stands; only the HTML view is missing (`ofq report` retries it).
+      ctx.log(`warning: the report could not be written (${(e as Error).message.split('\n')[0]}); the run is complete, retry with: ofq report ${runDir}`);
+    }
+  }
+  timer.lap('report');
+  const seconds = (performance.now() - r.started) / 1000;
+  const summary = {
+    recipe: recipe.name,
+    fpTop1,
+    quantTop1,
+    stage1: { bestValTop1: r1.bestTop1, bestEpoch: r1.bestEpoch, steps: r1.steps },
+    stage2: r2 ? { bestValTop1: r2.bestTop1, bestEpoch: r2.bestEpoch, steps: r2.steps } : null,
+    seconds,
+    timings: timer.seconds,
+    backend: runInfo.backend,
+  };
+  writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+  ctx.log(`time: ${timer.format()}`);
+  return {
+    runDir,
+    fpTop1,
+    quantTop1,
+    stage1ValTop1: r1.bestTop1,
+    stage2ValTop1: r2?.bestTop1 ?? null,
+    seconds,
+    timings: timer.seconds,
+    reportPath,
+    summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
+  };
+}
+
+function updateRunInfo(runDir: string, recipe: Recipe, backend: string | undefined): Record<string, unknown> {
+  const path = join(runDir, 'run.json');
+  let info: Record<string, unknown> = {};
+  if (existsSync(path)) {
+    try {
+      info = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      info = {}; // informational only (started/backend): rewritten whole below
+    }
+  }
+  info.recipe = recipe.name;
+  info.backend = backend ?? tf.getBackend();
+  info.tfjs = tf.version_core;
+  info.started ??= new Date().toISOString();
+  writeFileAtomic(path, JSON.stringify(info, null, 2));
+  return info;
+}
+
 /**
- * The OFQ pipeline (spec §7): FP teacher (trained here or loaded) → conversion to the quantized
- * student → LSQ activation-step initialisation → stage 1 QAT with KD → stage 2 CGA from the best
- * stage-1 checkpoint at constant LR → test evaluation → HTML report.
+ * The OFQ pipeline (docs/algorithm.md §7) as named stages over one context: teacher (FP, trained here
+ * or loaded) → student (conversion + LSQ initialisation) → stage1 (QAT with KD) → stage2 (CGA from the
+ * best stage-1 checkpoint at constant LR) → finish (test evaluation, summary, report).
  */
 export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
@@ -127,265 +348,55 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const log = opts.log ?? (quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n'));
   const progress: ProgressSink = quiet ? new SilentProgress() : new ProgressBar();
   const control: RunControl = opts.control ?? { stopRequested: false };
-
-  // Run directory and the resolved config.
-  let recipe: Recipe;
-  let runDir: string;
-  if (opts.resume) {
-    runDir = resolve(opts.resume);
-    const cfgPath = join(runDir, 'config.json');
-    if (!existsSync(cfgPath)) throw new DataError(`cannot resume: ${cfgPath} not found (is ${runDir} a run directory?)`);
-    recipe = validateRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
-    log(`resuming ${runDir}`);
-  } else {
-    if (!opts.recipe) throw new Error('train: pass a recipe or resume');
-    recipe = opts.recipe;
-    checkInputs(recipe);
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    runDir = resolve(opts.outDir ?? join('runs', `${recipe.name}-${stamp}`));
-    mkdirSync(runDir, { recursive: true });
-    writeFileAtomic(join(runDir, 'config.json'), JSON.stringify(recipe, null, 2));
-  }
-  checkInputs(recipe);
-  const runInfoPath = join(runDir, 'run.json');
-  const runInfo: Record<string, unknown> = existsSync(runInfoPath) ? JSON.parse(readFileSync(runInfoPath, 'utf8')) : {};
-  runInfo.recipe = recipe.name;
-  runInfo.backend = opts.backend ?? tf.getBackend();
-  runInfo.tfjs = tf.version_core;
-  runInfo.started ??= new Date().toISOString();
-  writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
-
+  if (opts.resume && opts.recipe) throw new TypeError('train: pass either a recipe or resume, not both');
+  if (opts.recipe) checkInputs(opts.recipe);
+  const run = openRunDir({ recipe: opts.recipe, outDir: opts.outDir, resume: opts.resume, log });
+  const { dir: runDir, recipe } = run;
+  let teacher: DeiTModel | null = null;
+  let student: Student | null = null;
   const metrics = new StageRouter(new JsonlSink(join(runDir, 'train-log.jsonl')));
-  const data: LoadedData = loadData(recipe);
-  log(`data: ${data.train.count} train / ${data.val.count} val / ${data.test.count} test images (${recipe.data.dataset})`);
-  const evalLoader = (ds: LoadedData['val']) => new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
-  const valLoader = evalLoader(data.val);
-  const testLoader = evalLoader(data.test);
-
-  const teacher = createDeiT(modelConfig(recipe, recipe.seed));
-  let student: DeiTModel | null = null;
-  timer.lap('setup');
   try {
-    // ---- FP teacher ----
-    if (recipe.teacher.weights) {
-      const tensors = loadSafetensors(new Uint8Array(readFileSync(recipe.teacher.weights)));
-      try {
-        teacher.loadStateDict(tensors, { naming: recipe.teacher.naming, strict: true });
-      } finally {
-        tf.dispose([...tensors.values()]);
-      }
-      log(`teacher: loaded ${recipe.teacher.weights}`);
-    } else {
-      const t = recipe.teacher.train!;
-      const params = paramsOf(teacher, 'timm');
-      const optimizer = new AdamW(params, { learningRate: t.lr, weightDecay: t.weightDecay });
-      try {
-        await runStage({
-          name: 'teacher',
-          dir: join(runDir, 'teacher'),
-          model: teacher,
-          naming: 'timm',
-          params,
-          optimizer,
-          loss: (x, y) => {
-            const { cls, dist } = teacher.forwardTrain(x);
-            return supervisedLoss(cls, dist, y);
-          },
-          lrAt: scheduleOf(t),
-          epochs: t.epochs + t.cooldownEpochs,
-          train: new BatchLoader(data.train, { batchSize: t.batchSize, shuffle: true, seed: recipe.seed, dropLast: true }),
-          val: valLoader,
-          accumSteps: accumSteps(t, 'teacher.train'),
-          maxStepsPerEpoch: t.maxStepsPerEpoch,
-          config: recipe,
-          control,
-          hooks: opts.hooks,
-          metrics,
-          progress,
-          logEvery: recipe.logEvery,
-        });
-      } finally {
-        optimizer.dispose();
-      }
-      loadBest(teacher, join(runDir, 'teacher', 'best'), 'timm');
-    }
-    timer.lap('teacher');
-    const fpTop1 = await top1(teacher, testLoader, progress, 'test fp');
-    timer.lap('testFp');
-    metrics.record({ type: 'eval', stage: 'teacher', split: 'test', top1: fpTop1 });
-
-    // ---- Conversion and LSQ initialisation ----
-    const quant = { ...recipe.quant, seed: recipe.seed };
-    const { initBatch, ...quantConfig } = quant;
-    student = quantizeDeiT(teacher as Parameters<typeof quantizeDeiT>[0], quantConfig);
-    {
-      const init = new BatchLoader(data.train, { batchSize: Math.min(initBatch, data.train.count), shuffle: true, seed: recipe.seed });
-      const b = init.batch(init.order(0), 0);
-      const x = tf.tensor4d(b.x, b.shape);
-      initActivationSteps(student, x);
-      x.dispose();
-    }
-    const s1 = recipe.stage1;
-    const stage1Dir = join(runDir, 'stage1');
-    const params = paramsOf(student, 'ofq-reference');
-    const studentSink = new RecorderSink(
+    checkInputs(recipe);
+    const runInfo = updateRunInfo(runDir, recipe, opts.backend);
+    const data = loadData(recipe);
+    log(`data: ${data.train.count} train / ${data.val.count} val / ${data.test.count} test images (${recipe.data.dataset})`);
+    const evalLoader = (ds: LoadedData['val']) => new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
+    const ctx: RunContext = {
+      recipe,
       runDir,
-      params.filter((p) => CGA_DEFAULT_PATTERN.test(p.name)).map((p) => ({ name: p.name, variable: p.variable, bits: recipe.quant.weightBits })),
-      params.filter((p) => /\.s$/.test(p.name)).map((p) => ({ name: p.name, variable: p.variable })),
-      recipe as unknown as Record<string, unknown>,
-      metrics.teacher,
-    );
-    metrics.student = studentSink;
-    const trainLoader = new BatchLoader(data.train, { batchSize: s1.batchSize, shuffle: true, seed: recipe.seed, dropLast: true });
-    const s = student;
-    const kd = {
-      prepare: (x: tf.Tensor4D) => teacher.forwardTrain(x).cls, // teacher logits: constants (outside the tape)
-      loss: (x: tf.Tensor4D, y: tf.Tensor1D, t: tf.Tensor | null) => {
-        const { cls, dist } = s.forwardTrain(x);
-        return kdLoss(cls, dist, y, t as tf.Tensor2D);
-      },
-    };
-
-    timer.lap('init');
-    // ---- Stage 1: QAT with KD ----
-    const opt1 = new AdamW(params, { learningRate: s1.lr, weightDecay: s1.weightDecay });
-    let r1: StageResult;
-    try {
-      r1 = await runStage({
-        name: 'stage1',
-        dir: stage1Dir,
-        model: student,
-        naming: 'ofq-reference',
-        params,
-        optimizer: opt1,
-        ...kd,
-        lrAt: scheduleOf(s1),
-        epochs: s1.epochs + s1.cooldownEpochs,
-        train: trainLoader,
-        val: valLoader,
-        accumSteps: accumSteps(s1, 'stage1'),
-        maxStepsPerEpoch: s1.maxStepsPerEpoch,
+      log,
+      progress,
+      metrics,
+      data,
+      testLoader: evalLoader(data.test),
+      timer,
+      defaults: {
         config: recipe,
         control,
         hooks: opts.hooks,
         metrics,
         progress,
         logEvery: recipe.logEvery,
-      });
-    } finally {
-      opt1.dispose();
-    }
-
+        val: evalLoader(data.val),
+        logLengths: () => logLengths(runDir),
+      },
+    };
+    teacher = buildTeacher(recipe);
+    timer.lap('setup');
+    const fpTop1 = await teacherStage(ctx, teacher);
+    student = studentStage(ctx, teacher);
+    const r1 = await qatStage(ctx, student);
     timer.lap('stage1');
-    // ---- Stage 2: CGA from the best stage-1 checkpoint, constant LR ----
-    const s2 = recipe.stage2;
-    let r2: StageResult | null = null;
-    let finalDir = join(stage1Dir, 'best');
-    if (s2.enabled && s2.epochs > 0) {
-      const stage2Dir = join(runDir, 'stage2');
-      studentSink.offsets.set('stage2', r1.steps);
-      const opt2 = new AdamW(params, { learningRate: s2.lr, weightDecay: s1.weightDecay });
-      if (!existsSync(join(stage2Dir, 'last'))) {
-        // Like the reference's `--resume <model_best>`: model and optimizer state from stage 1's best.
-        const ck = loadCheckpoint(join(stage1Dir, 'best'));
-        try {
-          student.loadStateDict(ck.weights, { naming: 'ofq-reference', strict: true });
-          if (ck.optimizer) opt2.importState(ck.optimizer);
-        } finally {
-          disposeCheckpoint(ck);
-        }
-      }
-      const cga = makeCGAStepper(opt2, student, params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
-      try {
-        r2 = await runStage({
-          name: 'stage2',
-          dir: stage2Dir,
-          model: student,
-          naming: 'ofq-reference',
-          params,
-          optimizer: opt2,
-          stepper: cga.stepper,
-          ...kd,
-          lrAt: () => s2.lr,
-          epochs: s2.epochs,
-          train: trainLoader,
-          val: valLoader,
-          accumSteps: accumSteps(s1, 'stage1'),
-          maxStepsPerEpoch: s2.maxStepsPerEpoch,
-          config: recipe,
-          control,
-          hooks: opts.hooks,
-          stepExtras: () => ({ cgaFrozen: cga.frozenFraction() }),
-          metrics,
-          progress,
-          logEvery: recipe.logEvery,
-        });
-      } finally {
-        cga.dispose();
-        opt2.dispose();
-      }
-      finalDir = join(stage2Dir, 'best');
-    }
-
+    const r2 = await cgaStage(ctx, student, r1);
     timer.lap('stage2');
-    // ---- Final evaluation of the selected model ----
-    loadBest(student, finalDir, 'ofq-reference');
-    const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
-    timer.lap('testQuant');
-    // Plotted at the last optimizer step of the stage the model came from.
-    metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
-    metrics.close();
-    let seconds = (performance.now() - started) / 1000;
-    const tag = `w${recipe.quant.weightBits}a${recipe.quant.actBits}`;
-    const summary = {
-      recipe: recipe.name,
-      fpTop1,
-      quantTop1,
-      stage1: { bestValTop1: r1.bestTop1, bestEpoch: r1.bestEpoch, steps: r1.steps },
-      stage2: r2 ? { bestValTop1: r2.bestTop1, bestEpoch: r2.bestEpoch, steps: r2.steps } : null,
-      seconds,
-      timings: timer.seconds,
-      backend: runInfo.backend,
-    };
-    runInfo.finished = new Date().toISOString();
-    writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
-    const reportPath = opts.report === false ? null : await renderRunReport(runDir, log);
-    timer.lap('report');
-    seconds = (performance.now() - started) / 1000;
-    summary.seconds = seconds;
-    writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
-    log(`time: ${timer.format()}`);
-    return {
-      runDir,
-      fpTop1,
-      quantTop1,
-      stage1ValTop1: r1.bestTop1,
-      stage2ValTop1: r2?.bestTop1 ?? null,
-      seconds,
-      timings: timer.seconds,
-      reportPath,
-      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
-    };
+    return await finishStage(ctx, student, { fpTop1, r1, r2, runInfo, started, report: opts.report !== false });
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
     throw e;
   } finally {
     metrics.close();
-    student?.dispose();
-    teacher.dispose();
+    student?.model.dispose();
+    teacher?.dispose();
+    run.lock.release();
   }
-}
-
-function loadBest(model: DeiTModel, dir: string, naming: 'timm' | 'ofq-reference'): void {
-  const ck = loadCheckpoint(dir);
-  try {
-    model.loadStateDict(ck.weights, { naming, strict: true });
-  } finally {
-    disposeCheckpoint(ck);
-  }
-}
-
-/** Writes to disk via a JSON string (keeps `writeFileSync` out of hot paths). */
-export function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, JSON.stringify(value, null, 2));
 }

@@ -8,19 +8,15 @@ import { disposeCheckpoint, loadCheckpoint, saveCheckpoint, type TrainPosition }
 import { top1, type Predictor } from './evaluate.js';
 import type { MetricsSink } from './metrics-sink.js';
 import type { ProgressSink } from './progress.js';
+import { InterruptedError, NonFiniteLossError } from '../errors.js';
 
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-}
-export class InterruptedError extends Error {
-  override name = 'InterruptedError';
-  /** The run directory to pass to `--resume` (set by the pipeline). */
-  runDir?: string;
-}
+export { NonFiniteLossError, InterruptedError };
 
 /** Cooperative stop: Ctrl-C sets `stopRequested`; tests can stop after a given number of optimizer steps. */
 export interface RunControl {
   stopRequested: boolean;
+  /** Why the stop was requested (for the message), e.g. 'Ctrl-C' or 'the launcher exited'. */
+  stopReason?: string;
   /** Stop (saving a checkpoint) once the stage has taken this many optimizer steps. */
   stopAfterSteps?: { stage: string; steps: number };
 }
@@ -67,7 +63,10 @@ export interface StageOptions {
   accumSteps: number;
   /** 0 = whole epoch. */
   maxStepsPerEpoch: number;
+  /** The run's config: stored (with its hash) in every checkpoint, checked on restore. */
   config: unknown;
+  /** Byte lengths of the run's logs, recorded in each checkpoint (resume cuts the logs back to them). */
+  logLengths?: () => Record<string, number>;
   control: RunControl;
   hooks?: StageHooks;
   metrics: MetricsSink;
@@ -89,7 +88,7 @@ export interface StageResult {
 function restore(o: StageOptions): TrainPosition | null {
   const last = join(o.dir, 'last');
   if (!existsSync(last)) return null;
-  const ck = loadCheckpoint(last);
+  const ck = loadCheckpoint(last, { config: o.config });
   try {
     o.model.loadStateDict(ck.weights, { naming: o.naming, strict: true });
     if (ck.optimizer) o.optimizer.importState(ck.optimizer);
@@ -103,7 +102,7 @@ function save(o: StageOptions, which: 'last' | 'best', position: TrainPosition):
   const weights = o.model.stateDict({ naming: o.naming });
   const optimizer = o.optimizer.exportState();
   try {
-    saveCheckpoint(join(o.dir, which), { weights, optimizer, position }, o.config);
+    saveCheckpoint(join(o.dir, which), { weights, optimizer, position }, { config: o.config, logs: o.logLengths?.() });
   } finally {
     disposeCheckpoint({ weights, optimizer });
   }
@@ -151,8 +150,9 @@ export async function runStage(o: StageOptions): Promise<StageResult> {
     for (; pos.epoch < o.epochs; pos.epoch++, pos.batchInEpoch = 0) {
       const epoch = pos.epoch;
       const batches = stepsPerEpoch * o.accumSteps;
-      let lossSum = 0;
-      let lossCount = 0;
+      // A stage resumed mid-epoch continues the epoch's running loss, so its history averages every step.
+      let lossSum = pos.batchInEpoch > 0 ? (pos.epochLossSum ?? 0) : 0;
+      let lossCount = pos.batchInEpoch > 0 ? (pos.epochLossCount ?? 0) : 0;
       let lr = o.lrAt(epoch, Math.floor(pos.batchInEpoch / o.accumSteps), stepsPerEpoch);
       let stepLoss = 0;
       const t0 = performance.now();
@@ -206,9 +206,10 @@ export async function runStage(o: StageOptions): Promise<StageResult> {
         });
         const stopHere = o.control.stopAfterSteps?.stage === o.name && pos.step >= o.control.stopAfterSteps.steps;
         if (o.control.stopRequested || stopHere) {
-          save(o, 'last', { ...pos });
+          save(o, 'last', { ...pos, epochLossSum: lossSum, epochLossCount: lossCount });
           o.progress.finish(`interrupted at step ${pos.step}`);
-          throw new InterruptedError(`${o.name}: stopped at epoch ${epoch}, step ${pos.step}; checkpoint saved in ${join(o.dir, 'last')}`);
+          const why = o.control.stopReason ? ` (${o.control.stopReason})` : '';
+          throw new InterruptedError(`${o.name}: stopped${why} at epoch ${epoch}, step ${pos.step}; checkpoint saved in ${join(o.dir, 'last')}`);
         }
       }
       const trainLoss = lossCount ? lossSum / lossCount : NaN;
@@ -219,7 +220,7 @@ export async function runStage(o: StageOptions): Promise<StageResult> {
       o.progress.finish(
         `loss ${trainLoss.toFixed(4)} · val top-1 ${(100 * valTop1).toFixed(2)}% · ${secs.toFixed(0)} s · ${((stepsPerEpoch * imagesPerStep) / secs).toFixed(0)} img/s`,
       );
-      const next: TrainPosition = { ...pos, epoch: epoch + 1, batchInEpoch: 0 };
+      const next: TrainPosition = { ...pos, epoch: epoch + 1, batchInEpoch: 0, epochLossSum: 0, epochLossCount: 0 };
       if (valTop1 > pos.bestTop1) {
         pos.bestTop1 = valTop1;
         pos.bestEpoch = epoch;
