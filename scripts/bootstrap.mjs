@@ -2,7 +2,7 @@
 // Makes a fresh machine with only Node 20 and npm ready: pins pnpm, installs the workspace from the
 // lockfile (only when it changed), and, when allowed, the Debian Chromium the report's browser test uses.
 // Idempotent and quick when everything is already there.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -65,8 +65,16 @@ const pnpm = ensurePnpm();
 ensureDependencies(pnpm);
 if (args.includes('--with-browser')) ensureChromium();
 const runIdx = args.indexOf('--run');
-if (runIdx >= 0) {
-  const rest = args.slice(runIdx + 1);
-  const r = spawnSync(pnpm, ['run', ...rest], { cwd: root, stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+if (runIdx >= 0) runScript(args.slice(runIdx + 1));
+
+// Runs `pnpm run <rest>` and waits for it: a terminal's Ctrl-C reaches the whole foreground process
+// group (so the trainer saves a checkpoint and exits); this launcher only stays alive until the child
+// is done, forwards SIGTERM/SIGHUP, and exits with the child's status.
+function runScript(rest) {
+  const child = spawn(pnpm, ['run', ...rest], { cwd: root, stdio: 'inherit' });
+  const forward = (signal) => () => child.kill(signal);
+  process.on('SIGINT', () => undefined); // the child got the same Ctrl-C from the terminal
+  process.on('SIGTERM', forward('SIGTERM'));
+  process.on('SIGHUP', forward('SIGHUP'));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)));
 }

@@ -130,7 +130,7 @@ describe('ofq CLI bad input', () => {
     await expect(main(['train', ...quiet])).rejects.toThrow(/needs --recipe/);
     await expect(main(['train', '--recipe', 'mnist-micro', '--backend', 'gpu9'])).rejects.toThrow(/--backend must be one of/);
     await expect(main(['frobnicate'])).rejects.toThrow(/unknown command 'frobnicate'/);
-    await expect(main(['eval', '/nonexistent/run', ...quiet])).rejects.toThrow(/not a run directory/);
+    await expect(main(['eval', '/nonexistent/run', '--quiet', '--backend', 'cpu'])).rejects.toThrow(/not a run directory/);
     await expect(main(['train', '--resume', '/nonexistent/run', ...quiet])).rejects.toThrow(/cannot resume: .*config\.json not found/);
   });
 });
