@@ -157,9 +157,11 @@ async function teacherStage(ctx: RunContext, teacher: DeiTModel): Promise<number
     loadModelCheckpoint(teacher, join(ctx.runDir, 'teacher', 'best'), 'timm', recipe);
   }
   ctx.timer.lap('teacher');
+  // A run resumed in a student stage already logged this figure before its checkpoint: not again.
+  const logged = existsSync(join(ctx.runDir, 'stage1', 'last'));
   const fpTop1 = await top1(teacher, ctx.testLoader, ctx.progress, 'test fp');
   ctx.timer.lap('testFp');
-  ctx.metrics.record({ type: 'eval', stage: 'teacher', split: 'test', top1: fpTop1 });
+  if (!logged) ctx.metrics.record({ type: 'eval', stage: 'teacher', split: 'test', top1: fpTop1 });
   return fpTop1;
 }
 
