@@ -28,6 +28,9 @@ function customGrad2(f: TwoInputGrad): (x: Tensor, s: Tensor) => Tensor {
  * Gradients: `dx = dy` where `Qn ≤ x/s' ≤ Qp` (inclusive), else 0;
  * `ds = g·Σ dy·(round(x/s') − x/s')` inside, `g·Σ dy·Qn` below, `g·Σ dy·Qp` above (the clip at 1e-5 passes it).
  * `step` has shape `[N]` ('token': axis -2), `[C]` ('channel': axis -1) or one element ('tensor').
+ * Non-finite values are not checked here (hot path): ±Inf inputs clip to `Qp·s'` / `Qn·s'`; what a
+ * NaN input or a NaN step gives depends on the backend's clamp (NaN on cpu), so treat it as garbage.
+ * `LSQQuantizer` refuses non-finite data at its initialisation and non-finite steps in `setStep`.
  */
 export function lsqQuantize(x: Tensor, step: Tensor, o: LSQQuantizeOptions): Tensor {
   if (o == null || typeof o !== 'object') throw new TypeError('lsqQuantize: options { bits, granularity, gradScale } are required');

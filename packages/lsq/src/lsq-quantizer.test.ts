@@ -19,6 +19,24 @@ for (const backend of TEST_BACKENDS) {
       expect(() => new LSQQuantizer({ bits: 4, granularity: 'token', gradScaleBatch: 0 })).toThrow(/gradScaleBatch/);
     });
 
+    it('non-finite input at initialisation and non-finite steps are refused; the op clips ±Inf', () => {
+      expectNoLeaks(() => {
+        const q = new LSQQuantizer({ bits: 2, granularity: 'tensor' });
+        const x = tf.tensor1d([0.5, NaN, 1, Infinity]);
+        expect(() => q.initFrom(x)).toThrow(/initFrom: the input holds 2 NaN\/Inf values of 4; the initial step .* would not be finite/);
+        expect(() => q.apply(x)).toThrow(/NaN\/Inf/);
+        expect(q.initialized).toBe(false);
+        expect(() => q.setStep([NaN])).toThrow(/step 0 is NaN \(steps must be finite\)/);
+        expect(() => q.setStep([Infinity])).toThrow(/steps must be finite/);
+        const inf = tf.tensor1d([Infinity, -Infinity, 0.3]);
+        const step = tf.tensor1d([0.5]);
+        const y = lsqQuantize(inf, step, { bits: 2, granularity: 'tensor', gradScale: 1 });
+        expect(Array.from(y.dataSync())).toEqual([0.5, -1, 0.5]);
+        tf.dispose([x, y, inf, step]);
+        q.dispose();
+      });
+    });
+
     it('hand-checked forward and gradients (per-tensor, step 0.5, 2-bit signed)', () => {
       expectNoLeaks(() => {
         const x = tf.tensor1d([-2, -1.1, -0.25, 0.2, 0.5, 0.75, 3]);

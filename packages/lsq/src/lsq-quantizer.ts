@@ -92,6 +92,12 @@ export class LSQQuantizer implements ActivationQuantizer {
    */
   initFrom(x: Tensor): void {
     this.checkInput(x, 'initFrom');
+    const bad = tf.tidy(() => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(x)), 'int32')));
+    const nonFinite = bad.dataSync()[0]!;
+    bad.dispose();
+    if (nonFinite > 0) {
+      throw new RangeError(`${this.name}.initFrom: the input holds ${nonFinite} NaN/Inf value${nonFinite > 1 ? 's' : ''} of ${x.size}; the initial step 2·mean|x|/sqrt(Qp) would not be finite`);
+    }
     this.observeSign(x);
     const { qp } = this.range();
     const factor = this.unsigned && this.granularity !== 'tensor' ? 4 : 2;

@@ -1,3 +1,4 @@
+import type { Attention } from './fp/attention.js';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, gt, loadGolden, loadGoldenBytes, tolFor, useBackend } from '@ofq/core/testing';
@@ -107,6 +108,11 @@ for (const backend of TEST_BACKENDS) {
       expect(() => model.predict(bad)).toThrow(/NHWC/);
       bad.dispose();
       expect(() => model.stateDict({ naming: 'pytorch' as never })).toThrow(/naming/);
+      // FP attention on a wrong rank: the same message as QKRHeads, not a reshape failure deep inside.
+      const attn = (model as unknown as { blocks: Array<{ attn: Attention }> }).blocks[0]!.attn;
+      const flat = tf.zeros([4, attn.dim]);
+      expect(() => attn.apply(flat)).toThrow(`Attention: input must be [B, N, ${attn.dim}], got [4,${attn.dim}]`);
+      flat.dispose();
       model.dispose();
     });
   });

@@ -30,6 +30,8 @@ export class Attention implements Module {
   }
 
   apply(x: Tensor): Tensor {
+    // Same check and message as QKRHeads (@ofq/qkr), the quantized attention's counterpart.
+    if (x.rank !== 3 || x.shape[2] !== this.dim) throw new Error(`Attention: input must be [B, N, ${this.dim}], got [${x.shape}]`);
     return tf.tidy(() => {
       const [b, n, c] = x.shape;
       const h = this.numHeads;
