@@ -67,3 +67,29 @@ describe('metrics through the quantizer contract', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('recorder sampling', () => {
+  beforeAll(() => useBackend(TEST_BACKENDS[0]));
+  it('follows the same entries of a layer whatever else is tracked (comparable variants)', () => {
+    const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'ofq-sample-')));
+    const big = tf.variable(tf.randomNormal([64, 64], 0, 1, 'float32', 3));
+    const other = tf.variable(tf.randomNormal([64, 64], 0, 1, 'float32', 4));
+    const q = new FixedStepQuantizer(new Array(64).fill(0.5));
+    const a = new MetricsRecorder({ dir: dirs[0], layers: [{ name: 'blocks.0.mlp.fc1.weight', quantizer: q, variable: big }], sampleSize: 100 });
+    const b = new MetricsRecorder({
+      dir: dirs[1],
+      layers: [
+        { name: 'blocks.0.attn.qk.weight', quantizer: q, variable: other },
+        { name: 'blocks.0.mlp.fc1.weight', quantizer: q, variable: big },
+      ],
+      sampleSize: 100,
+    });
+    const ra = a.record({});
+    const rb = b.record({});
+    expect(rb.layers['blocks.0.mlp.fc1.weight']).toEqual(ra.layers['blocks.0.mlp.fc1.weight']);
+    a.close();
+    b.close();
+    tf.dispose([big, other]);
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+});

@@ -101,6 +101,13 @@ export function sampleIndices(total: number, k: number, seed: number): Int32Arra
   return Int32Array.from([...chosen].sort((a, b) => a - b));
 }
 
+/** FNV-1a hash of a name (a stable per-layer seed). */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 /** Runs `fn` on the layer's current weight, disposing it afterwards when it was read for the call. */
 function withWeight<T>(layer: TrackedLayer, fn: (w: Tensor) => T): T {
   if (layer.read) {
@@ -180,14 +187,16 @@ export class MetricsRecorder {
     const names = new Set<string>();
     this.dir = o.dir;
     this.scales = o.scales ?? [];
-    this.states = o.layers.map((layer, li) => {
+    this.states = o.layers.map((layer) => {
       if (names.has(layer.name)) throw new Error(`MetricsRecorder: duplicate layer name ${layer.name}`);
       names.add(layer.name);
       if (!layer.quantizer || typeof layer.quantizer.preRound !== 'function') throw new TypeError(`MetricsRecorder: layer ${layer.name} needs a WeightQuantizer`);
       const shape = withWeight(layer, (w) => w.shape.slice());
       if (shape.length < 1) throw new RangeError(`MetricsRecorder: layer ${layer.name} must have rank >= 1`);
       const total = shape.reduce((a, b) => a * b, 1);
-      const idx = sampleIndices(total, sampleSize, seed + li * 7919);
+      // Seeded by the layer's name, not its position: runs that track different layer sets (with and
+      // without QKR, say) follow the same entries of the layers they share, so variants compare.
+      const idx = sampleIndices(total, sampleSize, (seed + nameHash(layer.name)) >>> 0);
       const channels = shape[shape.length - 1];
       const scaleRows = Array.from(new Set(Array.from({ length: Math.min(rows, channels) }, (_, r) => Math.floor((r * channels) / Math.min(rows, channels)))));
       const meta: RunLayerMeta = { name: layer.name, shape, quantizer: layer.quantizer.kind, bits: layer.quantizer.bits, sampled: idx.length, scaleRows };
