@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { MetricsRecorder } from '@ofq/metrics';
+import { MetricsRecorder, type TrackedLayer } from '@ofq/metrics';
 import { METRICS_ASIDE } from './run-logs.js';
 import { fsyncDir } from './durable-fs.js';
 
@@ -28,7 +28,7 @@ const NUMERIC = (v: unknown): v is number => typeof v === 'number' && Number.isF
 
 /**
  * Feeds the quantized stages into @ofq/metrics' MetricsRecorder (oscillation, BR occupancy, scale
- * trajectories of the StatsQ weights; LSQ step means), which writes `<runDir>/meta.json` and
+ * trajectories of every quantized weight on its own quantizer's grid; LSQ step means), which writes `<runDir>/meta.json` and
  * `<runDir>/metrics.jsonl` for the HTML report. Steps are numbered across stages (stage 2 continues
  * after stage 1). A resumed run keeps the earlier records.
  */
@@ -39,7 +39,7 @@ export class RecorderSink implements MetricsSink {
 
   constructor(
     runDir: string,
-    layers: Array<{ name: string; variable: tf.Tensor; bits: number }>,
+    layers: TrackedLayer[],
     scales: Array<{ name: string; variable: tf.Tensor }>,
     config: Record<string, unknown>,
     private readonly fallback: MetricsSink,
@@ -55,7 +55,7 @@ export class RecorderSink implements MetricsSink {
       dir: runDir,
       name: String(config.name ?? 'run'),
       config,
-      layers: layers.map((l) => ({ name: l.name, variable: l.variable, quantizer: { kind: 'statsq' as const, bits: l.bits } })),
+      layers,
       scales,
     });
     if (parked) {
@@ -78,6 +78,11 @@ export class RecorderSink implements MetricsSink {
       this.fallback.record(r);
       if (r.type === 'eval' && NUMERIC(r.top1)) this.recorder.recordEval({ step, accuracy: r.top1, extra: { test: 1, ...extra } });
     }
+  }
+
+  /** Restarts oscillation tracking (call when the weights are reloaded from a checkpoint). */
+  resetTracking(): void {
+    this.recorder.resetTracking();
   }
 
   close(): void {

@@ -20,7 +20,7 @@ import { renderRunReport } from './report.js';
 import { openRunDir } from './run-dir.js';
 import { logLengths } from './run-logs.js';
 import { runStage, type RunControl, type StageHooks, type StageOptions, type StageResult } from './stage.js';
-import { CGA_DEFAULT_PATTERN, makeCGAStepper } from './cga-stepper.js';
+import { makeCGAStepper } from './cga-stepper.js';
 
 export { MissingDataError };
 
@@ -88,6 +88,15 @@ function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string
 function scheduleOf(s: TrainStageConfig) {
   const sched = { lr: s.lr, warmupLr: s.warmupLr, warmupEpochs: s.warmupEpochs, minLr: s.minLr, epochs: s.epochs };
   return (epoch: number, stepInEpoch: number, stepsPerEpoch: number) => lrForStep(sched, epoch, stepInEpoch, stepsPerEpoch, s.perStepLr);
+}
+
+/**
+ * Every quantized weight the recorder follows, each on its own quantizer's grid: QKR's merged W_qk,
+ * q/k/v blocks of a fused qkv (the fused weight itself would only repeat them), proj, fc1, fc2, and the
+ * 8-bit patch embedding and heads.
+ */
+function trackedWeights(model: DeiTModel) {
+  return model.quantizedWeights().filter((r) => !r.name.endsWith('.attn.qkv.weight'));
 }
 
 function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference'): NamedParam[] {
@@ -181,7 +190,7 @@ function studentStage(ctx: RunContext, teacher: DeiTModel): Student {
   const params = paramsOf(model, 'ofq-reference');
   const sink = new RecorderSink(
     ctx.runDir,
-    params.filter((p) => CGA_DEFAULT_PATTERN.test(p.name)).map((p) => ({ name: p.name, variable: p.variable, bits: recipe.quant.weightBits })),
+    trackedWeights(model),
     params.filter((p) => /\.s$/.test(p.name)).map((p) => ({ name: p.name, variable: p.variable })),
     recipe as unknown as Record<string, unknown>,
     ctx.metrics.teacher,
@@ -241,8 +250,10 @@ async function cgaStage(ctx: RunContext, st: Student, r1: StageResult): Promise<
     } finally {
       disposeCheckpoint(ck);
     }
+    // The weights jumped back to stage 1's best: compare the next codes with these, not the last ones.
+    st.sink.resetTracking();
   }
-  const cga = makeCGAStepper(optimizer, st.model, st.params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
+  const cga = makeCGAStepper(optimizer, st.model, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
   try {
     return await runStage({
       ...ctx.defaults,
