@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TEST_BACKENDS, assertClose, useBackend } from '@ofq/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccelEngineUnavailableError, accelStatus, installAccel, uninstallAccel } from './index.js';
+import { AccelEngineUnavailableError, accelStatus, describeAccelReport, installAccel, uninstallAccel } from './index.js';
 import { nativeAddonAvailable } from './native-binding.js';
 
 function heapBytes(): number {
@@ -125,6 +125,8 @@ describe('installAccel without an active backend-specific path', () => {
     const r = installAccel();
     expect(r).toMatchObject({ engine: 'stock', kernels: [], backend: 'accel-test-null' });
     expect(r.fallbackReason).toMatch(/not one @ofq\/accel accelerates/);
+    expect(describeAccelReport(r)).toBe(`stock; ${r.fallbackReason}`);
+    expect(describeAccelReport({ engine: 'onnxruntime', kernels: ['BatchMatMul', 'Erf'] })).toBe('onnxruntime (BatchMatMul, Erf)');
     expect(() => installAccel({ engine: 'onnxruntime' })).toThrow(AccelEngineUnavailableError);
     await tf.setBackend(prev);
     tf.removeBackend('accel-test-null');

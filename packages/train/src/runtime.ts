@@ -1,5 +1,5 @@
 import { setBackend, type BackendChoice } from '@ofq/core';
-import { installAccel, type AccelEngine } from '@ofq/accel';
+import { describeAccelReport, installAccel, type AccelEngine } from '@ofq/accel';
 
 export interface RuntimeInfo {
   backend: string;
@@ -30,6 +30,5 @@ export async function setupRuntime(backend: BackendChoice = 'auto', accel: strin
 
 /** Installs @ofq/accel's kernels on the active backend; returns a one-line description of the engine. */
 export async function installAccelIfPresent(engine = 'auto'): Promise<string | null> {
-  const r = installAccel({ engine: engine as AccelEngine });
-  return `${r.engine}${r.kernels.length ? ` (${r.kernels.join(', ')})` : ''}${r.fallbackReason ? `; ${r.fallbackReason}` : ''}`;
+  return describeAccelReport(installAccel({ engine: engine as AccelEngine }));
 }
