@@ -2,6 +2,8 @@
 // (default first) pass through a named point kill the process (`kill`, SIGKILL: no cleanup runs) or
 // throw the errno a full/read-only/forbidden disk gives (`ENOSPC`, `EROFS`, `EACCES`). Unset: no-op.
 
+import { appendFileSync } from 'node:fs';
+
 const passes = new Map<string, number>();
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -12,6 +14,8 @@ const ERRNO_TEXT: Record<string, string> = {
 
 /** Marks a named point (e.g. `checkpoint:between-renames`); `path` is the file the point is about to write. */
 export function faultPoint(point: string, path = ''): void {
+  // OFQ_FAULT_TRACE=<file>: append each point passed (the suite counts the saves of a reference run).
+  if (process.env.OFQ_FAULT_TRACE) appendFileSync(process.env.OFQ_FAULT_TRACE, `${point}\n`);
   const spec = process.env.OFQ_FAULT;
   if (!spec) return;
   const n = (passes.get(point) ?? 0) + 1;
