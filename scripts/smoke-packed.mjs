@@ -73,6 +73,15 @@ for (const f of ['smoke.mjs', 'smoke.cjs']) {
   }
   if (r.status !== 0 && !r.stdout.includes('FAIL')) failed++;
 }
+// The `ofq` bin as an install sees it: `npx ofq --help` lists the commands; a usage error exits 2 with one line.
+{
+  const help = spawnSync('npx', ['--no-install', 'ofq', '--help'], { cwd: project, encoding: 'utf8' });
+  const bad = spawnSync('npx', ['--no-install', 'ofq', 'train', '--outt', 'x'], { cwd: project, encoding: 'utf8' });
+  const ok = help.status === 0 && /ofq train --recipe/.test(help.stdout) && bad.status === 2 && /unknown option --outt/.test(bad.stderr);
+  console.log(ok ? 'ok bin npx ofq --help' : `FAIL bin npx ofq: ${help.status} ${help.stdout}${help.stderr} / ${bad.status} ${bad.stderr}`);
+  if (ok) passed++;
+  else failed++;
+}
 console.log(JSON.stringify({ smokePassed: passed, smokeFailed: failed }));
 fs.rmSync(work, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
