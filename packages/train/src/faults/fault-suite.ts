@@ -141,11 +141,18 @@ async function randomKills(s: Suite, count: number, rng: Rng, runMs: number): Pr
       if (r.signal !== 'SIGKILL') break;
       s.report.kills++;
       if (k === 0) {
-        started = startCli(resumeArgs(dir));
-        s.report.resumes++;
+        // Killed before config.json existed: there is no run to resume, so start it again.
+        const resumable = existsSync(join(dir, 'config.json'));
+        started = startCli(resumable ? resumeArgs(dir) : trainArgs(dir));
+        if (resumable) s.report.resumes++;
       }
     }
-    await s.finish(dir, `random kill ${i + 1}`);
+    if (existsSync(join(dir, 'config.json'))) await s.finish(dir, `random kill ${i + 1}`);
+    else {
+      const r = await startCli(trainArgs(dir)).done; // both kills came before the run existed
+      s.check(r.code === 0, `random kill ${i + 1}: fresh restart exited ${r.code}`);
+      s.compare(dir, `random kill ${i + 1}`);
+    }
   }
 }
 

@@ -149,12 +149,14 @@ describe('run logs', () => {
     writeFileSync(join(dir, 'metrics.jsonl.resume'), '{"step":1}\n{"step":2}\n');
     writeFileSync(join(dir, 'metrics.jsonl'), '');
     writeFileSync(join(dir, 'train-log.jsonl'), '{"a":1}\n');
+    writeFileSync(join(dir, 'run.json.tmp-4242'), '{"par');
     const notes: string[] = [];
     repairRunDir(dir, (l) => notes.push(l));
     // No checkpoint at all: the restart replays from step 0, so no record survives.
     expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).toBe('');
     expect(readFileSync(join(dir, 'train-log.jsonl'), 'utf8')).toBe('');
     expect(existsSync(join(dir, 'metrics.jsonl.resume'))).toBe(false);
+    expect(existsSync(join(dir, 'run.json.tmp-4242'))).toBe(false);
     expect(notes.join('\n')).toMatch(/recovered .*metrics\.jsonl from/);
   });
 });

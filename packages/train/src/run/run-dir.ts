@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RunDirError } from '../errors.js';
 import { validateRecipe } from '../recipe/load.js';
@@ -47,7 +47,18 @@ export function readRunConfig(runDir: string, what: string): Recipe {
  * interrupted checkpoint swaps (recoverCheckpoint), a metrics log parked aside, and the logs cut back
  * to their length at the newest `last` checkpoint (the replay re-records what came after it).
  */
+/** Removes the temp files of interrupted atomic writes (`config.json.tmp-<pid>`, …) of dead processes. */
+function removeStaleTempFiles(runDir: string, log: (line: string) => void): void {
+  for (const name of readdirSync(runDir)) {
+    const m = /\.tmp-(\d+)$/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    rmSync(join(runDir, name), { recursive: true, force: true });
+    log(`removed the partial file ${join(runDir, name)}`);
+  }
+}
+
 export function repairRunDir(runDir: string, log: (line: string) => void): void {
+  removeStaleTempFiles(runDir, log);
   for (const s of STAGE_DIRS) for (const which of ['last', 'best']) for (const n of recoverCheckpoint(join(runDir, s, which))) log(n);
   const parked = recoverParkedMetrics(runDir);
   if (parked) log(parked);
@@ -95,6 +106,7 @@ export function openRunDir(o: OpenRunDirOptions): RunDir {
     lock.release();
     throw new RunDirError(`${dir} already holds a run; continue it with --resume ${dir}, or choose another --out`, 'E_RUN_EXISTS');
   }
+  removeStaleTempFiles(dir, o.log); // a fresh run killed before its config.json was in place
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(o.recipe, null, 2));
   return { dir, recipe: o.recipe, lock, resumed: false };
 }
