@@ -58,7 +58,7 @@ function track(child: ChildProcess): Running {
         if (re.test(stderr)) return resolve();
         const timer = setTimeout(() => reject(new Error(`fault suite: no ${re} on stderr within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
         waiters.push({ re, resolve: () => (clearTimeout(timer), resolve()) });
-        void done.then(() => reject(new Error(`fault suite: exited before ${re}:\n${stderr}`)));
+        done.then(() => reject(new Error(`fault suite: exited before ${re}:\n${stderr}`)), () => undefined);
       }),
   };
 }
