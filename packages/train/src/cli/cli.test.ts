@@ -4,6 +4,8 @@ import { trainCommand } from './train-command.js';
 import { evalCommand } from './eval-command.js';
 import { COMMANDS } from './commands.js';
 import { globalHelp } from './help.js';
+import { exitCodeOf, formatError } from '../cli.js';
+import { CheckpointError, NonFiniteLossError, RecipeError } from '../errors.js';
 import { formatDoctor, doctor } from './doctor.js';
 import { ProgressBar, formatDuration } from '../run/progress.js';
 
@@ -42,6 +44,18 @@ describe('parseCommandArgs (strict)', () => {
     }
     expect(help).toContain('--no-report');
     expect(help).toMatch(/native/);
+  });
+});
+
+describe('error printing', () => {
+  it('user errors without a stack, disk refusals in one line naming the path, bugs with their stack', () => {
+    expect(formatError(new RecipeError('invalid recipe x.yaml:\n  stage1.lr: bad'))).toBe('invalid recipe x.yaml:\n  stage1.lr: bad');
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: '/runs/a/metrics.jsonl' });
+    expect(formatError(full)).toMatch(/^cannot write \/runs\/a\/metrics\.jsonl: .*\(ENOSPC\); the last saved checkpoint is intact/);
+    expect(formatError(full)).not.toContain('\n');
+    const bug = new TypeError('x is undefined');
+    expect(formatError(bug)).toContain('\n    at ');
+    expect([exitCodeOf(new UsageError('u')), exitCodeOf(new NonFiniteLossError('n')), exitCodeOf(new CheckpointError('c')), exitCodeOf(bug)]).toEqual([2, 3, 1, 1]);
   });
 });
 
