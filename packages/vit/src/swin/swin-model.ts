@@ -3,6 +3,7 @@
 // The same class holds the full-precision and the quantized variants; only the modules inside differ.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { LSQQuantizer } from '@ofq/lsq';
 import type { Module } from '../module.js';
 import { collectState, loadState, prefixed, takesWeightDecay, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
@@ -157,6 +158,21 @@ export class Swin implements SwinModel {
   /** Every block in order (stage by stage). */
   get blocks(): SwinBlock[] {
     return this.stages.flat();
+  }
+
+  /** Every LSQ activation quantizer, in forward order (none in a full-precision Swin). */
+  activationQuantizers(): LSQQuantizer[] {
+    const of = (m: unknown): LSQQuantizer[] => {
+      const f = (m as { activationQuantizers?: () => LSQQuantizer[] }).activationQuantizers;
+      return typeof f === 'function' ? f.call(m) : [];
+    };
+    const out = of(this.patchEmbed.conv);
+    this.stages.forEach((blocks, i) => {
+      for (const b of blocks) out.push(...of(b.attn), ...of(b.mlp));
+      if (i < this.merges.length) out.push(...of(this.merges[i].reduction));
+    });
+    out.push(...of(this.head));
+    return out;
   }
 
   setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void {
