@@ -21,7 +21,7 @@ import { stageResolutions, windowLayout } from '../config.js';
 import { PatchMerging } from '../patch-merging.js';
 import { RelativePositionBias } from '../relative-position-bias.js';
 import { SwinBlock } from '../swin-block.js';
-import { Swin } from '../swin-model.js';
+import { Swin, type SwinModel } from '../swin-model.js';
 import { SwinPatchEmbed } from '../swin-patch-embed.js';
 import { WindowAttention } from '../window-attention.js';
 import { WindowFrame } from '../window-frame.js';
@@ -95,7 +95,7 @@ export function quantizeSwinBlock(fp: SwinBlock, o: SwinQuantOptions, width: num
  * The OFQ Swin converted from `fp` (left untouched). The activation steps are tied to the config's
  * resolution (decision #16). With QKR, the dropped q/k biases are recorded in `conversionReport` (decision #14).
  */
-export function quantizeSwin(fp: Swin, quant: QuantConfig): Swin {
+export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig): Swin {
   checkQuant(quant);
   if (!(fp instanceof Swin) || !(fp.patchEmbed.conv instanceof PatchEmbed)) throw new Error('quantizeSwin: expects a full-precision Swin (from createSwin without quant)');
   const c = fp.config;
