@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { createCGA } from '@ofq/cga';
 import type { NamedParam } from '../optim/adamw.js';
 
-/** CGA's default selection (spec §6.2): v, proj, fc1 and fc2 weights of every block. */
+/** CGA's default selection for DeiT (spec §6.2): v, proj, fc1 and fc2 weights of every block. */
 export const CGA_DEFAULT_PATTERN = /^blocks\.\d+\.(attn\.v|attn\.proj|mlp\.fc1|mlp\.fc2)\.weight$/;
 
 export interface CGAStepper {
@@ -26,12 +26,12 @@ export function makeCGAStepper(
   optimizer: tf.Optimizer,
   model: QKMaskable,
   params: NamedParam[],
-  o: { bits: number; boundaryRange: number; includeQK: boolean },
+  o: { bits: number; boundaryRange: number; includeQK: boolean; select?: readonly string[] },
 ): CGAStepper {
   const cga = createCGA(
     optimizer,
     params.map((p) => ({ name: p.name, variable: p.variable })),
-    { bits: o.bits, boundaryRange: o.boundaryRange, includeQK: o.includeQK, qkTarget: o.includeQK ? model : undefined },
+    { bits: o.bits, boundaryRange: o.boundaryRange, includeQK: o.includeQK, qkTarget: o.includeQK ? model : undefined, select: o.select },
   );
   return {
     stepper: cga,
