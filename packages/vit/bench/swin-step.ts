@@ -3,7 +3,7 @@
  * W2A2 with QKR on wasm + @ofq/accel, side by side in one run with PyTorch's torchvision `swin_t`
  * (bench/swin_step.py, same thread count).
  *
- *   pnpm --filter @ofq/vit exec tsx --conditions=@ofq/source bench/swin-step.ts
+ *   pnpm --filter @ofq/vit bench:swin
  *   BENCH_BATCH=8 BENCH_STEPS=1 BENCH_THREADS=2 …   (defaults; timed steps after one warm-up step)
  *
  * Each variant runs in its own child process, in the order tfjs FP, PyTorch FP, tfjs W2A2-QKR (so the
