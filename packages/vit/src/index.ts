@@ -1,5 +1,5 @@
 export { DEIT_PRESETS, resolveConfig, tokenCounts, type DeiTConfig, type DeiTPreset, type QuantConfig } from './config.js';
-export { createDeiT, buildFloatDeiT } from './create.js';
+export { createDeiT } from './create.js';
 export { DeiT, type DeiTModel, type Naming, type NamedParameter } from './model.js';
 export { loadSafetensors, saveSafetensors } from './weights.js';
 export type { Module } from './module.js';
@@ -23,7 +23,6 @@ export {
   quantizeLinear,
   quantizePatchEmbed,
   quantizeHead,
-  modelActivationQuantizers,
   type BlockQuantOptions,
 } from './quant/convert.js';
 export { QLinear, QHead, type QLinearOptions } from './quant/qlinear.js';
@@ -31,11 +30,9 @@ export { QMLP } from './quant/qmlp.js';
 export { QAttention } from './quant/qattention.js';
 export { QKRAttention } from './quant/qkr-attention.js';
 export { QPatchEmbed } from './quant/qpatch-embed.js';
-export { ShiftedAct } from './quant/shifted-act.js';
-export { Block as QBlock } from './fp/block.js';
 export { loadModuleState, moduleStateDict } from './module-state.js';
 export { SWIN_PRESETS, SwinConfigError, resolveSwinConfig, stageResolutions, type SwinConfig, type SwinPreset } from './swin/config.js';
-export { createSwin, buildFloatSwin } from './swin/create-swin.js';
+export { createSwin } from './swin/create-swin.js';
 export { Swin, type SwinModel, type SwinNaming, type SwinParts } from './swin/swin-model.js';
 export { SwinBlock } from './swin/swin-block.js';
 export { SwinMlp } from './swin/swin-mlp.js';
@@ -44,7 +41,7 @@ export { PatchMerging, mergePatches } from './swin/patch-merging.js';
 export { WindowAttention } from './swin/window-attention.js';
 export { WindowFrame } from './swin/window-frame.js';
 export { RelativePositionBias } from './swin/relative-position-bias.js';
-export { SHIFT_MASK_VALUE, relativePositionIndex, shiftedWindowMask, windowPartition, windowReverse, roll2d } from './swin/windows.js';
+export { SHIFT_MASK_VALUE, relativePositionIndex, shiftedWindowMask } from './swin/windows.js';
 export {
   quantizeSwin, quantizeSwinBlock, quantizeWindowAttention, quantizeSwinMlp, quantizePatchMerging, type SwinQuantOptions,
 } from './swin/quant/convert-swin.js';

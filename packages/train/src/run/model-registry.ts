@@ -1,6 +1,7 @@
 // The model families a recipe can train (`model.arch`): how to build the FP teacher, convert it to
 // the OFQ student, which names its checkpoints use, and which weights CGA anneals (spec §6.2).
 import type * as tf from '@tensorflow/tfjs-core';
+import type { QuantizedWeightRef } from '@ofq/core';
 import { createDeiT, createSwin, quantizeDeiT, quantizeSwin, type DeiTModel, type NamedParameter, type QuantConfig, type SwinModel } from '@ofq/vit';
 import type { Recipe } from '../recipe/schema.js';
 
@@ -15,7 +16,8 @@ export interface TrainModel {
   namedParameters(naming?: ModelNaming): NamedParameter[];
   stateDict(o?: { naming?: ModelNaming }): Map<string, tf.Tensor>;
   loadStateDict(t: Map<string, tf.Tensor> | Record<string, tf.Tensor>, o?: { naming?: ModelNaming; strict?: boolean }): void;
-  setQKGradientMask(mask: ((wqk: tf.Tensor) => tf.Tensor) | null): void;
+  quantizedWeights(): QuantizedWeightRef[];
+  setQKGradientMask(mask: Parameters<DeiTModel['setQKGradientMask']>[0]): void;
   dispose(): void;
 }
 

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initActivationSteps, loadSafetensors } from '@ofq/vit';
-import { toPredicate } from '@ofq/cga';
 import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { DataError } from '../data/idx.js';
 import { loadData, type LoadedData } from './data.js';
@@ -106,6 +105,15 @@ function scheduleOf(s: StageConfig | NonNullable<Recipe['teacher']['train']>) {
   const sched = { lr: s.lr, warmupLr: s.warmupLr, warmupEpochs: s.warmupEpochs, minLr: s.minLr, epochs: s.epochs };
   return (epoch: number, stepInEpoch: number, stepsPerEpoch: number) =>
     lrForStep(sched, epoch, stepInEpoch, stepsPerEpoch, s.perStepLr);
+}
+
+/**
+ * Every quantized weight the recorder follows, each on its own quantizer's grid: QKR's merged W_qk,
+ * q/k/v blocks of a fused qkv (the fused weight itself would only repeat them), proj, fc1, fc2, and the
+ * 8-bit patch embedding and heads.
+ */
+function trackedWeights(model: TrainModel) {
+  return model.quantizedWeights().filter((r) => !r.name.endsWith('.attn.qkv.weight'));
 }
 
 function paramsOf(model: TrainModel, naming: ModelNaming) {
@@ -229,10 +237,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const params = paramsOf(student, 'ofq-reference');
     // CGA's selection (spec §6.2; decision #18 for Swin): the recipe's, else the architecture's.
     const cgaSelect = recipe.stage2.select ?? arch.cgaSelect;
-    const isCGA = toPredicate(cgaSelect);
     const studentSink = new RecorderSink(
       runDir,
-      params.filter((p) => isCGA(p.name)).map((p) => ({ name: p.name, variable: p.variable, bits: recipe.quant.weightBits })),
+      trackedWeights(student),
       params.filter((p) => /\.s$/.test(p.name)).map((p) => ({ name: p.name, variable: p.variable })),
       recipe as unknown as Record<string, unknown>,
       metrics.teacher,
@@ -296,8 +303,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         } finally {
           disposeCheckpoint(ck);
         }
+        // The weights jumped back to stage 1's best: compare the next codes with these, not the last ones.
+        studentSink.resetTracking();
       }
-      const cga = makeCGAStepper(opt2, student, params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: cgaSelect });
+      const cga = makeCGAStepper(opt2, student, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: cgaSelect });
       try {
         r2 = await runStage({
           name: 'stage2',

@@ -34,7 +34,10 @@ describe('Swin in the pipeline', () => {
     const arch = MODEL_ARCHS.swin;
     const fp = arch.createFP(recipe.model, 1);
     const q = arch.quantize(fp, { weightBits: 2, actBits: 2, qkr: true, method: 'ofq' });
-    const names = q.namedParameters('ofq-reference').map((p) => p.name);
+    // CGA picks among the quantized weights that are variables (W_qk is a product of q and k).
+    const names = q.quantizedWeights().filter((r) => r.variable !== null).map((r) => r.name);
+    expect(names).toContain('features.0.0.weight');
+    expect(names).toContain('head.weight');
     const picked = names.filter(toPredicate(arch.cgaSelect));
     const expected = names.filter((n) => /(attn\.v|attn\.proj|mlp\.fc1|mlp\.fc2|reduction)\.weight$/.test(n));
     expect(picked).toEqual(expected);

@@ -2,7 +2,8 @@
 // along channels, LayerNorm(4C), then the reduction Linear(4C → 2C) (no bias in FP).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { Module } from '../module.js';
+import type { QuantizedWeightRef } from '@ofq/core';
+import { prefixedRefs, type Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
 
@@ -29,6 +30,10 @@ export class PatchMerging implements Module {
 
   apply(x: Tensor): Tensor {
     return tf.tidy(() => this.reduction.apply(this.norm.apply(mergePatches(x))));
+  }
+
+  quantizedWeights(): QuantizedWeightRef[] {
+    return prefixedRefs('reduction', this.reduction);
   }
 
   params(): ParamSpec[] {

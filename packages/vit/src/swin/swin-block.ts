@@ -1,7 +1,8 @@
 // Swin transformer block: x + drop_path(attn(norm1(x))), then x + drop_path(mlp(norm2(x))), on [B, H, W, C].
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { Module } from '../module.js';
+import type { QuantizedWeightRef } from '@ofq/core';
+import { prefixedRefs, type Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
 
@@ -39,6 +40,10 @@ export class SwinBlock implements Module {
       const y = tf.add(x, dropPath(this.attn.apply(this.norm1.apply(x)), p));
       return tf.add(y, dropPath(this.mlp.apply(this.norm2.apply(y)), p));
     });
+  }
+
+  quantizedWeights(): QuantizedWeightRef[] {
+    return [...prefixedRefs('attn', this.attn), ...prefixedRefs('mlp', this.mlp)];
   }
 
   params(): ParamSpec[] {

@@ -3,8 +3,10 @@
 // The same class holds the full-precision and the quantized variants; only the modules inside differ.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { QuantizedWeightRef } from '@ofq/core';
 import type { LSQQuantizer } from '@ofq/lsq';
-import type { Module } from '../module.js';
+import type { QKGradientMask } from '@ofq/qkr';
+import { prefixedRefs, type Module } from '../module.js';
 import { collectState, loadState, prefixed, takesWeightDecay, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
 import type { NamedParameter, QKMaskable } from '../model.js';
@@ -25,7 +27,12 @@ export interface SwinModel {
   readonly trainableVariables: { decay: tf.Variable[]; noDecay: tf.Variable[] };
   stateDict(o?: { naming?: SwinNaming }): Map<string, Tensor>;
   loadStateDict(t: Map<string, Tensor> | Record<string, Tensor>, o?: { naming?: SwinNaming; strict?: boolean }): void;
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void;
+  /**
+   * Every quantized weight (torchvision names) with the quantizer its forward applies: what CGA anneals
+   * and the metrics follow. QKR's merged W_qk appears as `features.i.j.attn.qk.weight`. Empty in FP.
+   */
+  quantizedWeights(): QuantizedWeightRef[];
+  setQKGradientMask(mask: QKGradientMask | null): void;
   dispose(): void;
 }
 
@@ -175,7 +182,18 @@ export class Swin implements SwinModel {
     return out;
   }
 
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void {
+  quantizedWeights(): QuantizedWeightRef[] {
+    this.checkAlive();
+    const out = prefixedRefs('features.0', this.patchEmbed);
+    this.stages.forEach((blocks, i) => {
+      blocks.forEach((b, j) => out.push(...prefixedRefs(`features.${2 * i + 1}.${j}`, b)));
+      if (i < this.merges.length) out.push(...prefixedRefs(`features.${2 * i + 2}`, this.merges[i]));
+    });
+    out.push(...prefixedRefs('head', this.head));
+    return out;
+  }
+
+  setQKGradientMask(mask: QKGradientMask | null): void {
     let found = 0;
     for (const b of this.blocks) {
       const attn = b.attn as Partial<QKMaskable>;

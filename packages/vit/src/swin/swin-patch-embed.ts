@@ -2,6 +2,7 @@
 // giving the channels-last map `[B, H/p, W/p, C]`.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { QuantizedWeightRef } from '@ofq/core';
 import type { Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
@@ -21,6 +22,11 @@ export class SwinPatchEmbed implements Module {
       const c = tokens.shape[2] as number;
       return this.norm.apply(tf.reshape(tokens, [b, h / this.patchSize, w / this.patchSize, c]));
     });
+  }
+
+  /** The conv weight as `0.weight` (none in FP). */
+  quantizedWeights(): QuantizedWeightRef[] {
+    return (this.conv.quantizedWeights?.() ?? []).map((r) => ({ ...r, name: `0.${r.name.replace(/^proj\./, '')}` }));
   }
 
   /** `features.0.0.*` (the conv, torchvision's Sequential index 0) and `features.0.2.*` (the norm). */

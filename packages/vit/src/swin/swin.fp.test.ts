@@ -20,6 +20,7 @@ function loadedModel(): Swin {
 }
 
 describe('Swin config and names', () => {
+  beforeAll(() => useBackend(TEST_BACKENDS.includes('wasm') ? 'wasm' : 'cpu')); // swin-t's 28M-parameter init is slow on cpu
   it('swin-t has exactly torchvision swin_t state-dict names and shapes, in order', () => {
     const model = createSwin('swin-t');
     const sd = model.stateDict();

@@ -5,7 +5,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import type { Linear } from '../nn/linear.js';
-import { mergeHeads } from '../fp/attention.js';
+import { mergeHeads } from '@ofq/qkr';
 import type { RelativePositionBias } from './relative-position-bias.js';
 import type { WindowFrame } from './window-frame.js';
 

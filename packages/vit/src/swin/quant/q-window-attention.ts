@@ -4,7 +4,9 @@
 // logits before the softmax (spec §4.4). Steps are per window position (N = ws²), shared by all windows.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { QuantizedWeightRef } from '@ofq/core';
 import type { LSQQuantizer } from '@ofq/lsq';
+import { mergeHeads, splitHeads, type QKGradientMask } from '@ofq/qkr';
 import type { Module } from '../../module.js';
 import type { ParamSpec } from '../../params.js';
 import type { QAttention } from '../../quant/qattention.js';
@@ -36,6 +38,11 @@ export class QWindowAttention implements Module {
     return this.core.activationQuantizers();
   }
 
+  /** As the DeiT QAttention: qkv, its q/k/v column blocks, proj. */
+  quantizedWeights(): QuantizedWeightRef[] {
+    return this.core.quantizedWeights();
+  }
+
   dispose(): void {
     this.core.dispose();
     this.frame.dispose();
@@ -58,20 +65,21 @@ export class QKRWindowAttention implements Module {
   apply(x: Tensor): Tensor {
     return this.frame.run(x, this.relativeBias, (win, addBias) => {
       const heads = this.core.heads;
-      const [bn, n, c] = win.shape as number[];
-      const h = heads.numHeads;
       const xq = this.core.input.apply(win);
       let probs = tf.softmax(addBias(heads.logits(xq)));
       if (heads.softmaxQuantizer) probs = heads.softmaxQuantizer.apply(probs);
-      const v = tf.transpose(tf.reshape(heads.values(xq), [bn, n, h, c / h]), [0, 2, 1, 3]);
-      const out = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [bn, n, c]);
-      return this.core.proj.apply(out);
+      return this.core.proj.apply(mergeHeads(tf.matMul(probs, splitHeads(heads.values(xq), heads.numHeads))));
     });
   }
 
   /** CGA's `includeQK` hook (decision #2), as the DeiT QKR attention. */
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void {
+  setQKGradientMask(mask: QKGradientMask | null): void {
     this.core.setQKGradientMask(mask);
+  }
+
+  /** As the DeiT QKR attention: the merged W_qk (`qk.weight`), v, proj. */
+  quantizedWeights(): QuantizedWeightRef[] {
+    return this.core.quantizedWeights();
   }
 
   params(): ParamSpec[] {
