@@ -43,6 +43,6 @@ export { WindowFrame } from './swin/window-frame.js';
 export { RelativePositionBias } from './swin/relative-position-bias.js';
 export { SHIFT_MASK_VALUE, relativePositionIndex, shiftedWindowMask } from './swin/windows.js';
 export {
-  quantizeSwin, quantizeSwinBlock, quantizeWindowAttention, quantizeSwinMlp, quantizePatchMerging, type SwinQuantOptions,
+  quantizeSwin, measureSwinQKRDrift, quantizeSwinBlock, quantizeWindowAttention, quantizeSwinMlp, quantizePatchMerging, type SwinQuantOptions,
 } from './swin/quant/convert-swin.js';
 export { QKRWindowAttention, QWindowAttention } from './swin/quant/q-window-attention.js';

@@ -61,7 +61,11 @@ export class Swin implements SwinModel {
   readonly head: Module;
   private disposed = false;
   /** Set by quantizeSwin with QKR: the largest dropped pretrained q/k bias per block, in order (decision #14). */
-  conversionReport?: { droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }> };
+  conversionReport?: {
+    droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }>;
+    /** Per block, when quantizeSwin got sample images: FP attention drift from dropping the q/k biases. */
+    drift?: Array<{ maxAbsLogits: number; maxAbsProbs: number; maxAbsOutput: number; relativeOutput: number }>;
+  };
 
   constructor(readonly config: SwinConfig, parts: SwinParts) {
     if (parts.merges.length !== parts.stages.length - 1) throw new Error('Swin: one PatchMerging between every two stages');

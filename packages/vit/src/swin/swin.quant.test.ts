@@ -26,6 +26,24 @@ describe('OFQ Swin conversion (decisions #13-#17)', () => {
     const fpQ = tf.slice(fpAttn.qkv.kernel, [0, 0], [24, 24]);
     same(qAttn.core.heads.q, fpQ);
     expect(q.conversionReport!.droppedQKBiases).toHaveLength(4);
+    // With sample images, the FP drift of the dropped biases per block: zero biases (the default init) → no drift.
+    const sample = images(1, 9);
+    const withDrift = quantizeSwin(fp, W2A2, { sample });
+    expect(withDrift.conversionReport!.drift).toHaveLength(4);
+    expect(withDrift.conversionReport!.drift!.every((d) => d.maxAbsLogits === 0)).toBe(true);
+    const biased = fp.stages[0][1].attn as WindowAttention;
+    const qBias = tf.tidy(() => tf.concat([tf.fill([24], 0.5), tf.zeros([48])]));
+    biased.qkv.bias!.assign(qBias);
+    const drifted = quantizeSwin(fp, W2A2, { sample });
+    expect(drifted.conversionReport!.droppedQKBiases[1].maxAbsQBias).toBe(0.5);
+    expect(drifted.conversionReport!.drift![1].maxAbsLogits).toBeGreaterThan(0);
+    expect(drifted.conversionReport!.drift![0].maxAbsLogits).toBe(0);
+    const zero = tf.zerosLike(qBias);
+    biased.qkv.bias!.assign(zero);
+    tf.dispose([qBias, zero]);
+    tf.dispose(sample);
+    withDrift.dispose();
+    drifted.dispose();
     const ref = quantizeSwin(fp, { ...W2A2, referenceInit: true, seed: 5 });
     const rAttn = ref.stages[0][1].attn as QKRWindowAttention;
     const table = rAttn.relativeBias.table;

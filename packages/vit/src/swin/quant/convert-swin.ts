@@ -4,6 +4,8 @@
 // Pretrained weights are copied (decisions #13, #15); `referenceInit` reproduces the reference's
 // random proj / relative position table / non-QKR qkv and the random reduction bias.
 import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import { measureQKRDrift, type QKRDrift } from '@ofq/qkr';
 import { assertBits } from '@ofq/core';
 import type { QuantConfig } from '../../config.js';
 import { LayerNorm } from '../../nn/layer-norm.js';
@@ -92,10 +94,45 @@ export function quantizeSwinBlock(fp: SwinBlock, o: SwinQuantOptions, width: num
 }
 
 /**
- * The OFQ Swin converted from `fp` (left untouched). The activation steps are tied to the config's
- * resolution (decision #16). With QKR, the dropped q/k biases are recorded in `conversionReport` (decision #14).
+ * FP drift of dropping each block's q/k biases (decision #14), measured on the windows of the
+ * attention inputs (norm1 outputs) that `sample` images produce in the FP model. The relative position
+ * bias and mask are left out: they are the same with and without the q/k biases, so the logit drift is
+ * exact and the probability / output drift an estimate.
  */
-export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig): Swin {
+export function measureSwinQKRDrift(fp: Swin | SwinModel, sample: Tensor4D): QKRDrift[] {
+  if (!(fp instanceof Swin)) throw new Error('measureSwinQKRDrift: expects a full-precision Swin');
+  const out: QKRDrift[] = [];
+  const feats = fp.featureOutputs(sample);
+  let k = 0;
+  fp.stages.forEach((blocks, i) => {
+    let h: Tensor = tf.clone(feats[k]); // the stage input: patch embedding or the previous PatchMerging
+    for (const block of blocks) {
+      const attn = block.attn;
+      if (!(attn instanceof WindowAttention)) throw new Error('measureSwinQKRDrift: expects a full-precision Swin');
+      const xn = block.norm1.apply(h);
+      const y = attn.frame.run(xn, attn.relativeBias, (win) => {
+        const [q, kk, v] = tf.split(attn.qkv.kernel, 3, 1);
+        const biases = attn.qkv.bias ? tf.split(attn.qkv.bias, 3, 0) : [null, null, null];
+        out.push(measureQKRDrift(win, { q, k: kk, v, qBias: biases[0], kBias: biases[1], vBias: biases[2] }, attn.numHeads));
+        return win;
+      });
+      const next = block.apply(h);
+      tf.dispose([h, xn, y]);
+      h = next;
+    }
+    h.dispose();
+    k += i < fp.merges.length ? 2 : 1;
+  });
+  tf.dispose(feats);
+  return out;
+}
+
+/**
+ * The OFQ Swin converted from `fp` (left untouched). The activation steps are tied to the config's
+ * resolution (decision #16). With QKR, the dropped q/k biases are recorded in `conversionReport`
+ * (decision #14), and with `options.sample` (a few images) so is the FP drift they cause per block.
+ */
+export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig, options: { sample?: Tensor4D } = {}): Swin {
   checkQuant(quant);
   if (!(fp instanceof Swin) || !(fp.patchEmbed.conv instanceof PatchEmbed)) throw new Error('quantizeSwin: expects a full-precision Swin (from createSwin without quant)');
   const c = fp.config;
@@ -118,6 +155,9 @@ export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig): Swin {
     norm: new LayerNorm(fp.norm.weight.shape[0] as number, fp.norm.eps, copyVar(fp.norm.weight), copyVar(fp.norm.bias)),
     head: quantizeHead(fp.head as Linear, o),
   });
-  if (quant.qkr) model.conversionReport = { droppedQKBiases: report };
+  if (quant.qkr) {
+    model.conversionReport = { droppedQKBiases: report };
+    if (options.sample) model.conversionReport.drift = measureSwinQKRDrift(fp, options.sample);
+  }
   return model;
 }
