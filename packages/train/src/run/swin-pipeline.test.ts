@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toPredicate } from '@ofq/cga';
 import { useBackend } from '@ofq/core/testing';
-import { readRecipeSource, validateRecipe } from '../recipe/load.js';
+import { loadRecipe, readRecipeSource, validateRecipe } from '../recipe/load.js';
 import { MODEL_ARCHS } from './model-registry.js';
-import { train } from './pipeline.js';
+import { checkInputs, train } from './pipeline.js';
 import { evaluateRun } from './evaluate-run.js';
 
 /** A tiny Swin on MNIST-sized inputs: 28 / patch 2 = 14×14 in 2×2 shifted windows of 7, then one 7×7 window. */
@@ -46,6 +46,10 @@ describe('Swin in the pipeline', () => {
     expect(names.filter(toPredicate(MODEL_ARCHS.deit.cgaSelect))).toEqual([]);
     q.dispose();
     fp.dispose();
+  });
+
+  it('the Swin-T paper recipes validate, then name the missing ImageNet folder and torchvision weights', () => {
+    expect(() => checkInputs(loadRecipe('swin-t-w3a3'))).toThrow(/ImageNet folder not found at .*data\/imagenet[\s\S]*FP teacher weights not found at .*swin_t\.safetensors \(teacher\.weights, a safetensors file in torchvision naming\)/);
   });
 
   it('a tiny Swin trains teacher -> W2A2 QAT with KD -> CGA -> eval on MNIST without leaking tensors', async () => {
