@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, assertClose, expectNoLeaks, gt, loadGolden, loadGoldenBytes, tolFor, useBackend } from '@ofq/core/testing';
+import { TEST_BACKENDS, assertClose, expectNoLeaks, gt, loadGolden, loadGoldenBytes, tolFor, useBackend, type GoldenTensor } from '@ofq/core/testing';
 import { createSwin, loadSafetensors, saveSafetensors, relativePositionIndex, Swin, WindowAttention, resolveSwinConfig, SwinConfigError } from '../index.js';
 
 const golden = loadGolden('swin_tiny_fp.json');
@@ -70,6 +70,21 @@ for (const backend of TEST_BACKENDS) {
       expect((model.stages[1][1].attn as WindowAttention).frame.shift).toBe(0);
       expect((model.stages[0][1].attn as WindowAttention).frame.shift).toBe(3);
       x.dispose();
+      model.dispose();
+    });
+
+    it("pads maps that do not tile into windows (and odd maps before PatchMerging) as torchvision does", () => {
+      const g = loadGolden('swin_padded_torchvision.json');
+      const model = createSwin({ imgSize: 36, patchSize: 2, embedDim: 8, depths: [2, 2, 2], numHeads: [1, 2, 2], windowSize: 7, numClasses: 5 }) as Swin;
+      const sd = new Map(Object.entries(g.state_dict as Record<string, GoldenTensor>).map(([k, t]) => [k, gt(t)]));
+      model.loadStateDict(sd);
+      tf.dispose([...sd.values()]);
+      const x = tf.tidy(() => tf.transpose(gt(g.x), [0, 2, 3, 1]) as tf.Tensor4D);
+      const feats = model.featureOutputs(x);
+      feats.forEach((f, i) => assertClose(f, g.feature_outputs[i], tol, `padded features.${i}`));
+      const logits = model.predict(x);
+      assertClose(logits, g.logits_eval, tol, 'padded logits');
+      tf.dispose([x, logits, ...feats]);
       model.dispose();
     });
 
