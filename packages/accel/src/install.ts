@@ -17,6 +17,7 @@ import { lsqQuantizeGradKernel, lsqQuantizeKernel } from './kernels/lsq.js';
 import { lsqQuantizeGradWasmKernel, lsqQuantizeWasmKernel } from './kernels/lsq-wasm.js';
 import { simdKernelsFor } from './kernels/simd-module.js';
 import { simdSumKernel } from './kernels/sum-wasm.js';
+import { convKernels } from './kernels/conv-kernels.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
 
 export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
@@ -102,12 +103,14 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
   let fallbackReason: string | undefined;
   let ortVersion: string | undefined;
   let dispose = () => {};
+  let convRun: MatMulRunner | undefined; // the chosen engine's matmul, for the convolution kernels
 
   if (engine === 'auto' || engine === 'native') {
     try {
       const native = nativeMatMul(loadNativeAddon(), options.threads);
       dispose = native.dispose;
       chosen = 'native';
+      convRun = native.run;
       replace(backendName, batchMatMulKernel(backendName, mem, native.run, tf.getKernel('BatchMatMul', backendName)), stock);
       replace(backendName, fusedMatMulKernel(backendName, mem, native.run, tf.getKernel('_FusedMatMul', backendName)), stock);
       try {
@@ -142,6 +145,7 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
       for (const op of ['Erf', 'Exp'] as const) replace(backendName, unaryKernel(op, backendName, mem, runUnary, tf.getKernel(op, backendName)), stock);
       replace(backendName, sumKernel(backendName, mem, run, tf.getKernel('Sum', backendName)), stock);
       chosen = 'onnxruntime';
+      convRun = run;
       ortVersion = ort.version;
       dispose = () => {
         mm.dispose();
@@ -151,6 +155,16 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
       if (engine === 'onnxruntime' || !(e instanceof AccelEngineUnavailableError)) throw e;
       fallbackReason = fallbackReason ? `${fallbackReason}; ${e.message}` : e.message;
     }
+  }
+  // Convolutions (im2col + GEMM); with no engine only the kernels the backend lacks (JS GEMM).
+  if (convRun || isWasm) {
+    const conv = convKernels({ backendName, mem, run: convRun, stockKernel: (name) => tf.getKernel(name, backendName) });
+    for (const k of conv.kernels) replace(backendName, k, stock);
+    const disposeEngine = dispose;
+    dispose = () => {
+      disposeEngine();
+      conv.dispose();
+    };
   }
   if (isWasm) {
     replace(backendName, sharedIdentityKernel(backendName, tf.getKernel('Identity', backendName)), stock);

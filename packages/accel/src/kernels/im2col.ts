@@ -1,0 +1,83 @@
+/**
+ * im2col / col2im for NHWC convolutions: the patch matrix that turns a convolution into one GEMM.
+ * Row r = (n, oh, ow) of a batch chunk, column (kh, kw, c): the layout of a tfjs filter
+ * [kH, kW, inC, outC] read as a [kH·kW·inC, outC] matrix, so `cols · filter` is the output.
+ */
+import type { backend_util } from '@tensorflow/tfjs-core';
+
+export type ConvInfo = backend_util.Conv2DInfo;
+
+/** Columns of the patch matrix: kH·kW·inC. */
+export function patchSize(info: ConvInfo): number {
+  return info.filterHeight * info.filterWidth * info.inChannels;
+}
+
+/** True when the patch matrix of a chunk is the input itself (1×1, stride 1, no padding). */
+export function isPointwise(info: ConvInfo): boolean {
+  return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth;
+}
+
+/** Writes the patch rows of images [n0, n1) of `x` into `cols` (zeros where the patch reads padding). */
+export function im2col(x: Float32Array, info: ConvInfo, n0: number, n1: number, cols: Float32Array): void {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const K = KH * KW * C;
+  let row = 0;
+  for (let n = n0; n < n1; n++) {
+    const xn = n * H * W * C;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, row++) {
+        let o = row * K;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * SH - top + kh * DH;
+          if (ih < 0 || ih >= H) {
+            cols.fill(0, o, o + KW * C);
+            o += KW * C;
+            continue;
+          }
+          const xr = xn + ih * W * C;
+          for (let kw = 0; kw < KW; kw++, o += C) {
+            const iw = ow * SW - left + kw * DW;
+            if (iw < 0 || iw >= W) cols.fill(0, o, o + C);
+            else if (C >= 16) cols.set(x.subarray(xr + iw * C, xr + iw * C + C), o);
+            else for (let c = 0, s = xr + iw * C; c < C; c++) cols[o + c] = x[s + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Adds the patch rows `cols` of images [n0, n1) back onto `dx` (which the caller zeroed): the adjoint of im2col. */
+export function col2im(cols: Float32Array, info: ConvInfo, n0: number, n1: number, dx: Float32Array): void {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const K = KH * KW * C;
+  let row = 0;
+  for (let n = n0; n < n1; n++) {
+    const xn = n * H * W * C;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, row++) {
+        let o = row * K;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * SH - top + kh * DH;
+          if (ih < 0 || ih >= H) {
+            o += KW * C;
+            continue;
+          }
+          const xr = xn + ih * W * C;
+          for (let kw = 0; kw < KW; kw++, o += C) {
+            const iw = ow * SW - left + kw * DW;
+            if (iw < 0 || iw >= W) continue;
+            for (let c = 0, s = xr + iw * C; c < C; c++) dx[s + c] += cols[o + c];
+          }
+        }
+      }
+    }
+  }
+}
