@@ -18,6 +18,7 @@ import { lsqQuantizeGradWasmKernel, lsqQuantizeWasmKernel } from './kernels/lsq-
 import { simdKernelsFor } from './kernels/simd-module.js';
 import { simdSumKernel } from './kernels/sum-wasm.js';
 import { convKernels } from './kernels/conv-kernels.js';
+import { maxPoolGradKernel } from './kernels/max-pool-grad.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
 
 export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
@@ -167,6 +168,8 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
     };
   }
   if (isWasm) {
+    // Stock wasm MaxPoolGrad drops the gradient of windows whose maximum is negative (kernels/max-pool-grad.ts).
+    replace(backendName, maxPoolGradKernel(backendName, mem, tf.getKernel('MaxPoolGrad', backendName)), stock);
     replace(backendName, sharedIdentityKernel(backendName, tf.getKernel('Identity', backendName)), stock);
     // Copy-free Slice/SplitV/Unpack: heap aliases of contiguous ranges (kernels/slice-alias.ts).
     for (const k of sliceAliasKernels(backendName, (name) => tf.getKernel(name, backendName))) replace(backendName, k, stock);

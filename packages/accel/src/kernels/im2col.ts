@@ -18,32 +18,41 @@ export function isPointwise(info: ConvInfo): boolean {
     info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth;
 }
 
-/** Writes the patch rows of images [n0, n1) of `x` into `cols` (zeros where the patch reads padding). */
+/**
+ * Writes the patch rows of images [n0, n1) of `x` into `cols` (zeros where the patch reads padding).
+ * Without dilation the KW·C values of one filter row are contiguous in both x and cols: one copy
+ * each (a short loop: subarray+set costs more than it saves below a few dozen floats).
+ */
 export function im2col(x: Float32Array, info: ConvInfo, n0: number, n1: number, cols: Float32Array): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  const K = KH * KW * C;
-  let row = 0;
+  const span = KW * C;
+  let o = 0;
   for (let n = n0; n < n1; n++) {
     const xn = n * H * W * C;
     for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++, row++) {
-        let o = row * K;
-        for (let kh = 0; kh < KH; kh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * SW - left;
+        const inside = DW === 1 && iw0 >= 0 && iw0 + KW <= W;
+        for (let kh = 0; kh < KH; kh++, o += span) {
           const ih = oh * SH - top + kh * DH;
           if (ih < 0 || ih >= H) {
-            cols.fill(0, o, o + KW * C);
-            o += KW * C;
+            cols.fill(0, o, o + span);
             continue;
           }
           const xr = xn + ih * W * C;
-          for (let kw = 0; kw < KW; kw++, o += C) {
-            const iw = ow * SW - left + kw * DW;
-            if (iw < 0 || iw >= W) cols.fill(0, o, o + C);
-            else if (C >= 16) cols.set(x.subarray(xr + iw * C, xr + iw * C + C), o);
-            else for (let c = 0, s = xr + iw * C; c < C; c++) cols[o + c] = x[s + c];
+          if (inside) {
+            const s0 = xr + iw0 * C;
+            if (span >= 64) cols.set(x.subarray(s0, s0 + span), o);
+            else for (let j = 0; j < span; j++) cols[o + j] = x[s0 + j];
+            continue;
+          }
+          for (let kw = 0, t = o; kw < KW; kw++, t += C) {
+            const iw = iw0 + kw * DW;
+            if (iw < 0 || iw >= W) for (let c = 0; c < C; c++) cols[t + c] = 0;
+            else for (let c = 0, s1 = xr + iw * C; c < C; c++) cols[t + c] = x[s1 + c];
           }
         }
       }
@@ -57,24 +66,26 @@ export function col2im(cols: Float32Array, info: ConvInfo, n0: number, n1: numbe
   const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  const K = KH * KW * C;
-  let row = 0;
+  const span = KW * C;
+  let o = 0;
   for (let n = n0; n < n1; n++) {
     const xn = n * H * W * C;
     for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++, row++) {
-        let o = row * K;
-        for (let kh = 0; kh < KH; kh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * SW - left;
+        const inside = DW === 1 && iw0 >= 0 && iw0 + KW <= W;
+        for (let kh = 0; kh < KH; kh++, o += span) {
           const ih = oh * SH - top + kh * DH;
-          if (ih < 0 || ih >= H) {
-            o += KW * C;
+          if (ih < 0 || ih >= H) continue;
+          const xr = xn + ih * W * C;
+          if (inside) {
+            for (let j = 0, s0 = xr + iw0 * C; j < span; j++) dx[s0 + j] += cols[o + j];
             continue;
           }
-          const xr = xn + ih * W * C;
-          for (let kw = 0; kw < KW; kw++, o += C) {
-            const iw = ow * SW - left + kw * DW;
+          for (let kw = 0, t = o; kw < KW; kw++, t += C) {
+            const iw = iw0 + kw * DW;
             if (iw < 0 || iw >= W) continue;
-            for (let c = 0, s = xr + iw * C; c < C; c++) dx[s + c] += cols[o + c];
+            for (let c = 0, s1 = xr + iw * C; c < C; c++) dx[s1 + c] += cols[t + c];
           }
         }
       }
