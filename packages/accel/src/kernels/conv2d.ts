@@ -11,9 +11,12 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TensorMemory } from '../tensor-memory.js';
-import { col2im, im2col, isPointwise, patchSize, type ConvInfo } from './im2col.js';
+import { col2im, im2col, im2colT, isPointwise, patchSize, type ConvInfo } from './im2col.js';
 import type { MatMulRunner } from './matmul.js';
 import { Scratch } from './scratch.js';
+
+/** Below this many input channels the filter gradient builds the transposed patch matrix (see im2colT). */
+const TRANSPOSED_BELOW_CHANNELS = 4;
 
 /** Largest patch matrix built at once (floats): larger batches run in chunks of images. */
 export const CONV_CHUNK_FLOATS = 1 << 22;
@@ -203,12 +206,19 @@ export function conv2DBackpropFilterKernel(ctx: ConvKernelContext, stock: Kernel
     for (let n0 = 0; n0 < info.batchSize; n0 += step) {
       const n1 = Math.min(info.batchSize, n0 + step);
       const rows = (n1 - n0) * rowsPerImage;
-      let cols: Float32Array;
-      if (pointwise) cols = xv.subarray(n0 * rowsPerImage * K, n1 * rowsPerImage * K);
-      else im2col(xv, info, n0, n1, (cols = ctx.cols.get(rows * K)));
       const dyRows = g.subarray(n0 * rowsPerImage * outC, n1 * rowsPerImage * outC);
       const target = n0 === 0 ? dW : ctx.partial.get(K * outC);
-      run(cols, [rows, K], dyRows, [rows, outC], true, false, target, [K, outC]);
+      if (pointwise) {
+        run(xv.subarray(n0 * rowsPerImage * K, n1 * rowsPerImage * K), [rows, K], dyRows, [rows, outC], true, false, target, [K, outC]);
+      } else if (info.inChannels < TRANSPOSED_BELOW_CHANNELS) {
+        const colsT = ctx.cols.get(rows * K);
+        im2colT(xv, info, n0, n1, colsT);
+        run(colsT, [K, rows], dyRows, [rows, outC], false, false, target, [K, outC]);
+      } else {
+        const cols = ctx.cols.get(rows * K);
+        im2col(xv, info, n0, n1, cols);
+        run(cols, [rows, K], dyRows, [rows, outC], true, false, target, [K, outC]);
+      }
       if (target !== dW) for (let i = 0; i < target.length; i++) dW[i] += target[i];
     }
     return out;
