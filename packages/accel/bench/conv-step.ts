@@ -4,6 +4,7 @@
  *   accel        tfjs-backend-wasm + installAccel() (the default backend as applications set it up)
  *   stock cpu    tfjs-backend-cpu, no accel (stock wasm cannot train a convnet: no Conv2DBackpropFilter)
  *   pytorch      bench/cnn_torch.py (same net, same threads), driven step by step over stdin
+ *   … and accel / PyTorch with one thread each (a loaded machine stalls 2-thread OpenMP steps)
  * and, on accel, the same net written as plain ops (fp-ops) and as W4A4 QAT (w4a4-ops: StatsQ on
  * the conv/dense kernels, LSQ 4-bit on their inputs), which is what applyOFQ does to the model.
  *
@@ -30,7 +31,7 @@ const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const BATCH = 64;
 
-type RowId = 'accel fp (layers)' | 'accel fp-ops' | 'accel w4a4-ops' | 'accel w4a4-ops, float image' | 'stock cpu fp (layers)' | 'pytorch fp';
+type RowId = 'accel fp (layers)' | 'accel fp (layers), 1 thread' | 'pytorch fp, 1 thread' | 'accel fp-ops' | 'accel w4a4-ops' | 'accel w4a4-ops, float image' | 'stock cpu fp (layers)' | 'pytorch fp';
 interface Samples {
   wall: number[];
   cpu: number[];
@@ -125,10 +126,10 @@ function torchPython(): string | undefined {
 }
 
 /** cnn_torch.py in server mode: `run(n)` times n steps there and returns its samples. */
-async function startTorch(py: string) {
-  const child = spawn(py, [path.join(HERE, 'cnn_torch.py'), '--batch', String(BATCH), '--threads', String(THREADS)], {
+async function startTorch(py: string, threads: number) {
+  const child = spawn(py, [path.join(HERE, 'cnn_torch.py'), '--batch', String(BATCH), '--threads', String(threads)], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, OMP_NUM_THREADS: String(THREADS) },
+    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
   });
   const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => JSON.parse((await lines.next()).value as string);
@@ -145,7 +146,7 @@ async function startTorch(py: string) {
   };
 }
 
-/** Times every wasm kernel call of `n` steps and prints the heaviest kernels. */
+/** CPU time (process, all threads: steadier than wall time on a shared machine) of every wasm kernel call of `n` steps. */
 async function profile(n: number, step: () => unknown | Promise<unknown>): Promise<void> {
   const stats = new Map<string, { ms: number; calls: number }>();
   for (const k of tf.getKernelsForBackend('wasm')) {
@@ -154,22 +155,22 @@ async function profile(n: number, step: () => unknown | Promise<unknown>): Promi
     tf.registerKernel({
       ...k,
       kernelFunc: ((args: Parameters<typeof inner>[0]) => {
-        const t0 = performance.now();
+        const t0 = cpuMs();
         const r = inner(args);
         const s = stats.get(k.kernelName) ?? { ms: 0, calls: 0 };
-        s.ms += performance.now() - t0;
+        s.ms += cpuMs() - t0;
         s.calls++;
         stats.set(k.kernelName, s);
         return r;
       }) as typeof inner,
     });
   }
-  const t0 = performance.now();
+  const t0 = cpuMs();
   for (let i = 0; i < n; i++) await step();
-  const total = (performance.now() - t0) / n;
+  const total = (cpuMs() - t0) / n;
   let inKernels = 0;
   for (const s of stats.values()) inKernels += s.ms / n;
-  console.log(`step ${total.toFixed(1)} ms, of which ${inKernels.toFixed(1)} ms inside kernels; per step:`);
+  console.log(`step ${total.toFixed(1)} ms CPU time (all threads), of which ${inKernels.toFixed(1)} ms inside kernels; per step:`);
   for (const [name, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
     console.log(`${name.padEnd(36)} ${(s.ms / n).toFixed(2).padStart(8)} ms  ${String(s.calls / n).padStart(5)} calls`);
   }
@@ -218,7 +219,9 @@ async function main() {
   const cpuData = batch();
   const cpuLayers = layersModel();
   const py = torchPython();
-  const torch = py ? await startTorch(py) : undefined;
+  const torch = py ? await startTorch(py, THREADS) : undefined;
+  // One thread each as well: on a loaded machine a 2-thread OpenMP step waits at every barrier.
+  const torch1 = py && THREADS !== 1 ? await startTorch(py, 1) : undefined;
 
   const onWasm = async (n: number, record: boolean) => {
     await tf.setBackend('wasm');
@@ -228,6 +231,11 @@ async function main() {
     await timed(n, () => fpOps.step(x, y), record ? rec('accel fp-ops') : { wall: [], cpu: [] });
     await timed(n, () => qOps.step(x, y), record ? rec('accel w4a4-ops') : { wall: [], cpu: [] });
     await timed(n, () => qOpsFloatImage.step(x, y), record ? rec('accel w4a4-ops, float image') : { wall: [], cpu: [] });
+    if (THREADS !== 1) {
+      installAccel({ threads: 1 });
+      await timed(n, () => wasmLayers.trainOnBatch(x, y), record ? rec('accel fp (layers), 1 thread') : { wall: [], cpu: [] });
+      installAccel({ threads: THREADS });
+    }
     if (record && tf.memory().numTensors !== before) throw new Error(`accel steps leaked ${tf.memory().numTensors - before} tensors`);
   };
   const onCpu = async (n: number, record: boolean) => {
@@ -238,13 +246,16 @@ async function main() {
   await onWasm(3, false);
   await onCpu(1, false);
   if (torch) await torch.run(3, { wall: [], cpu: [] });
+  if (torch1) await torch1.run(3, { wall: [], cpu: [] });
   for (let r = 0; r < ROUNDS; r++) {
     await onWasm(STEPS, true);
     if (torch) await torch.run(STEPS, rec('pytorch fp'));
+    if (torch1) await torch1.run(STEPS, rec('pytorch fp, 1 thread'));
     await onCpu(Math.max(1, Math.round(STEPS / 5)), true);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done, load ${os.loadavg()[0].toFixed(1)}\n`);
   }
   torch?.stop();
+  torch1?.stop();
 
   const med = (id: RowId) => median(samples.get(id)?.wall ?? []);
   const rows = [...samples.entries()].map(([id, s]) => ({
@@ -258,6 +269,8 @@ async function main() {
   }));
   const summary = {
     accelVsPyTorch: torch ? +(med('accel fp (layers)') / med('pytorch fp')).toFixed(2) : undefined,
+    accelVsPyTorch1Thread: torch1 ? +(med('accel fp (layers), 1 thread') / med('pytorch fp, 1 thread')).toFixed(2) : undefined,
+    accelVsPyTorchCpuTime: torch ? +(median(samples.get('accel fp (layers)')!.cpu) / median(samples.get('pytorch fp')!.cpu)).toFixed(2) : undefined,
     cpuOverAccel: +(med('stock cpu fp (layers)') / med('accel fp (layers)')).toFixed(1),
     qatOverhead: +(med('accel w4a4-ops') / med('accel fp-ops')).toFixed(2),
     qatOverheadFloatImage: +(med('accel w4a4-ops, float image') / med('accel fp-ops')).toFixed(2),

@@ -18,7 +18,7 @@ interface KernelArgs {
  * Channels innermost: the taps of one output pixel are compared as contiguous channel vectors
  * (`best`/`at` per channel), in the cpu backend's tap order, so the same input wins.
  */
-function route(info: backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float64Array): void {
+function route(info: backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float32Array | Float64Array): void {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
   const FH = info.effectiveFilterHeight;
@@ -75,10 +75,17 @@ export function maxPoolGradKernel(backendName: string, mem: TensorMemory, stock:
       a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
     );
     const out = mem.alloc(input.shape);
-    // float64 sums of overlapping windows, as the cpu backend's JS-number sums.
-    const acc = new Float64Array(out.shape.reduce((p, d) => p * d, 1));
-    route(info, mem.read(input), mem.read(dy), acc);
-    mem.read(out).set(acc);
+    const dx = mem.read(out);
+    if (info.strideHeight >= info.effectiveFilterHeight && info.strideWidth >= info.effectiveFilterWidth) {
+      // Windows do not overlap (the usual 2×2 / stride 2): each input gets at most one term.
+      dx.fill(0);
+      route(info, mem.read(input), mem.read(dy), dx);
+    } else {
+      // float64 sums of overlapping windows, as the cpu backend's JS-number sums.
+      const acc = new Float64Array(dx.length);
+      route(info, mem.read(input), mem.read(dy), acc);
+      dx.set(acc);
+    }
     return out;
   };
   return { kernelName: 'MaxPoolGrad', backendName, kernelFunc: kernelFunc as KernelFunc };
