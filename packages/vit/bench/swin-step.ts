@@ -113,6 +113,7 @@ function measure(variant: Variant): Result {
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
+  const uptimeBefore = execSync('uptime').toString().trim();
   console.log(`Swin-T step benchmark: 224², batch ${BATCH}, ${THREADS} threads, ${STEPS} timed step(s) after a warm-up; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
   const fp = measure('fp');
   const torchFp = measure('torch-fp');
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
     threads: THREADS,
     node: process.version,
     cpu: os.cpus()[0]?.model,
-    uptime: { before: execSync('uptime').toString().trim(), loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
+    uptime: { before: uptimeBefore, after: execSync('uptime').toString().trim(), loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
     fp,
     w2a2Qkr: q,
     torchFp,
