@@ -7,6 +7,7 @@ import { top1 } from './evaluate.js';
 import { buildStudent, buildTeacher, loadModelCheckpoint, loadTeacherWeights } from './models.js';
 import type { ProgressSink } from './progress.js';
 import { readRunConfig, repairRunDir } from './run-dir.js';
+import { archOf } from './model-registry.js';
 import { acquireRunLock } from './run-lock.js';
 
 export interface EvalResult {
@@ -43,7 +44,7 @@ export async function evaluateRun(runDirIn: string, o: EvaluateRunOptions = {}):
     let fpTop1: number | null = null;
     const teacherDir = join(runDir, 'teacher', 'best');
     if (hasCheckpoint(teacherDir) || (recipe.teacher.weights && existsSync(recipe.teacher.weights))) {
-      if (hasCheckpoint(teacherDir)) loadModelCheckpoint(teacher, teacherDir, 'timm', recipe);
+      if (hasCheckpoint(teacherDir)) loadModelCheckpoint(teacher, teacherDir, archOf(recipe).fpNaming, recipe);
       else loadTeacherWeights(teacher, recipe);
       fpTop1 = await top1(teacher, loader, o.progress, `${split} fp`);
     }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
+import { initActivationSteps, loadSafetensors } from '@ofq/vit';
+import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { isOfqError } from '@ofq/core';
 import { DataError } from '../errors.js';
 import type { Batch } from '../data/batches.js';
@@ -11,16 +12,15 @@ import { assertFiniteTensors } from './finite-check.js';
 
 // Model building and loading shared by `train` and `ofq eval`, so both see the same models.
 
-export type Naming = 'timm' | 'ofq-reference';
+export type Naming = ModelNaming;
 
-/** The FP DeiT of a recipe (initialised from the recipe's seed). */
-export function buildTeacher(recipe: Recipe): DeiTModel {
-  const { preset, ...m } = recipe.model;
-  return createDeiT({ ...(preset ? { preset } : {}), ...m, seed: recipe.seed });
+/** The FP model of a recipe (`model.arch`, initialised from the recipe's seed). */
+export function buildTeacher(recipe: Recipe): TrainModel {
+  return archOf(recipe).createFP(recipe.model, recipe.seed);
 }
 
 /** Loads `teacher.weights` (safetensors); an unreadable, damaged or non-finite file is an error naming it. */
-export function loadTeacherWeights(teacher: DeiTModel, recipe: Recipe): void {
+export function loadTeacherWeights(teacher: TrainModel, recipe: Recipe): void {
   const file = resolve(recipe.teacher.weights!);
   let tensors: Map<string, tf.Tensor>;
   try {
@@ -31,7 +31,7 @@ export function loadTeacherWeights(teacher: DeiTModel, recipe: Recipe): void {
   }
   try {
     assertFiniteTensors(tensors, `${file} (teacher.weights)`);
-    teacher.loadStateDict(tensors, { naming: recipe.teacher.naming, strict: true });
+    teacher.loadStateDict(tensors, { naming: teacherNaming(recipe), strict: true });
   } finally {
     tf.dispose([...tensors.values()]);
   }
@@ -41,12 +41,12 @@ export function loadTeacherWeights(teacher: DeiTModel, recipe: Recipe): void {
  * The quantized student of a recipe: `quantizeDeiT(teacher)` (sharing nothing the teacher still
  * needs) followed by the LSQ activation-step initialisation pass on `initBatch`.
  */
-export function buildStudent(teacher: DeiTModel, recipe: Recipe, initBatch: Batch): DeiTModel {
+export function buildStudent(teacher: TrainModel, recipe: Recipe, initBatch: Batch): TrainModel {
   const { initBatch: _n, ...quant } = recipe.quant;
-  const student = quantizeDeiT(teacher as Parameters<typeof quantizeDeiT>[0], { ...quant, seed: recipe.seed });
+  const student = archOf(recipe).quantize(teacher, { ...quant, seed: recipe.seed });
   const x = tf.tensor4d(initBatch.x, initBatch.shape);
   try {
-    initActivationSteps(student, x);
+    initActivationSteps(student as Parameters<typeof initActivationSteps>[0], x);
   } finally {
     x.dispose();
   }
@@ -54,7 +54,7 @@ export function buildStudent(teacher: DeiTModel, recipe: Recipe, initBatch: Batc
 }
 
 /** Loads a checkpoint's weights into a model (refusing one saved under another config when `config` is given). */
-export function loadModelCheckpoint(model: DeiTModel, dir: string, naming: Naming, config?: unknown): void {
+export function loadModelCheckpoint(model: TrainModel, dir: string, naming: Naming, config?: unknown): void {
   const ck = loadCheckpoint(dir, { config });
   try {
     model.loadStateDict(ck.weights, { naming, strict: true });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { DeiTModel } from '@ofq/vit';
+import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { InterruptedError, MissingDataError } from '../errors.js';
 import { loadData, type LoadedData } from './data.js';
 import { BatchLoader } from '../data/batches.js';
@@ -67,7 +67,7 @@ export function checkInputs(recipe: Recipe): void {
     missing.push(`data directory not found: ${resolve(recipe.data.dir)} (data.dir)`);
   }
   if (recipe.teacher.weights && !existsSync(recipe.teacher.weights)) {
-    missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${recipe.teacher.naming} naming)`);
+    missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${teacherNaming(recipe)} naming)`);
   }
   if (missing.length) throw new MissingDataError(`recipe '${recipe.name}' cannot run:\n  ${missing.join('\n  ')}`);
   if (recipe.data.dataset === 'imagenet') {
@@ -95,11 +95,11 @@ function scheduleOf(s: TrainStageConfig) {
  * q/k/v blocks of a fused qkv (the fused weight itself would only repeat them), proj, fc1, fc2, and the
  * 8-bit patch embedding and heads.
  */
-function trackedWeights(model: DeiTModel) {
+function trackedWeights(model: TrainModel) {
   return model.quantizedWeights().filter((r) => !r.name.endsWith('.attn.qkv.weight'));
 }
 
-function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference'): NamedParam[] {
+function paramsOf(model: TrainModel, naming: ModelNaming): NamedParam[] {
   return model.namedParameters(naming).filter((p) => p.variable.trainable);
 }
 
@@ -132,14 +132,15 @@ function trainLoader(ctx: RunContext, batchSize: number): BatchLoader {
 }
 
 /** Stage "teacher": loads or trains the FP teacher (best validation epoch), then its test top-1. */
-async function teacherStage(ctx: RunContext, teacher: DeiTModel): Promise<number> {
+async function teacherStage(ctx: RunContext, teacher: TrainModel): Promise<number> {
   const { recipe } = ctx;
+  const fpNaming = archOf(recipe).fpNaming;
   if (recipe.teacher.weights) {
     loadTeacherWeights(teacher, recipe);
     ctx.log(`teacher: loaded ${recipe.teacher.weights}`);
   } else {
     const t = recipe.teacher.train!;
-    const params = paramsOf(teacher, 'timm');
+    const params = paramsOf(teacher, fpNaming);
     const optimizer = new AdamW(params, { learningRate: t.lr, weightDecay: t.weightDecay });
     try {
       await runStage({
@@ -147,7 +148,7 @@ async function teacherStage(ctx: RunContext, teacher: DeiTModel): Promise<number
         name: 'teacher',
         dir: join(ctx.runDir, 'teacher'),
         model: teacher,
-        naming: 'timm',
+        naming: fpNaming,
         params,
         optimizer,
         loss: (x, y) => {
@@ -163,7 +164,7 @@ async function teacherStage(ctx: RunContext, teacher: DeiTModel): Promise<number
     } finally {
       optimizer.dispose();
     }
-    loadModelCheckpoint(teacher, join(ctx.runDir, 'teacher', 'best'), 'timm', recipe);
+    loadModelCheckpoint(teacher, join(ctx.runDir, 'teacher', 'best'), fpNaming, recipe);
   }
   ctx.timer.lap('teacher');
   // A run resumed in a student stage already logged this figure before its checkpoint: not again.
@@ -176,14 +177,14 @@ async function teacherStage(ctx: RunContext, teacher: DeiTModel): Promise<number
 
 /** The quantized student, its trainable parameters, its metrics recorder and the KD loss. */
 interface Student {
-  model: DeiTModel;
+  model: TrainModel;
   params: NamedParam[];
   sink: RecorderSink;
   kd: Pick<StageOptions, 'prepare' | 'loss'>;
 }
 
 /** Stage "student": conversion, LSQ activation-step initialisation, metrics recorder, KD loss. */
-function studentStage(ctx: RunContext, teacher: DeiTModel): Student {
+function studentStage(ctx: RunContext, teacher: TrainModel): Student {
   const { recipe, data } = ctx;
   const init = new BatchLoader(data.train, { batchSize: Math.min(recipe.quant.initBatch, data.train.count), shuffle: true, seed: recipe.seed });
   const model = buildStudent(teacher, recipe, init.batch(init.order(0), 0));
@@ -253,7 +254,8 @@ async function cgaStage(ctx: RunContext, st: Student, r1: StageResult): Promise<
     // The weights jumped back to stage 1's best: compare the next codes with these, not the last ones.
     st.sink.resetTracking();
   }
-  const cga = makeCGAStepper(optimizer, st.model, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK });
+  // CGA's selection (docs/algorithm.md §6.2; docs/decisions.md #18 for Swin): the recipe's, else the architecture's.
+  const cga = makeCGAStepper(optimizer, st.model, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: s2.select ?? archOf(recipe).cgaSelect });
   try {
     return await runStage({
       ...ctx.defaults,
@@ -365,7 +367,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   if (opts.recipe) checkInputs(opts.recipe);
   const run = openRunDir({ recipe: opts.recipe, outDir: opts.outDir, resume: opts.resume, log });
   const { dir: runDir, recipe } = run;
-  let teacher: DeiTModel | null = null;
+  let teacher: TrainModel | null = null;
   let student: Student | null = null;
   const metrics = new StageRouter(new JsonlSink(join(runDir, 'train-log.jsonl')));
   try {

@@ -9,6 +9,7 @@ import { top1, type Predictor } from './evaluate.js';
 import type { MetricsSink } from './metrics-sink.js';
 import type { ProgressSink } from './progress.js';
 import { InterruptedError, NonFiniteLossError } from '../errors.js';
+import type { ModelNaming } from './model-registry.js';
 
 export { NonFiniteLossError, InterruptedError };
 
@@ -38,8 +39,8 @@ export interface StageHooks {
 
 /** The model as a stage sees it: state for checkpoints, a training forward inside the loss, predict for eval. */
 export interface TrainableModel extends Predictor {
-  stateDict(o?: { naming?: 'timm' | 'ofq-reference' }): Map<string, tf.Tensor>;
-  loadStateDict(t: Map<string, tf.Tensor>, o?: { naming?: 'timm' | 'ofq-reference'; strict?: boolean }): void;
+  stateDict(o?: { naming?: ModelNaming }): Map<string, tf.Tensor>;
+  loadStateDict(t: Map<string, tf.Tensor>, o?: { naming?: ModelNaming; strict?: boolean }): void;
 }
 
 export interface StageOptions {
@@ -47,7 +48,7 @@ export interface StageOptions {
   /** Checkpoints go to `<dir>/last` (resume point) and `<dir>/best` (best validation top-1). */
   dir: string;
   model: TrainableModel;
-  naming: 'timm' | 'ofq-reference';
+  naming: ModelNaming;
   params: NamedParam[];
   optimizer: AdamW;
   /** What applies the averaged gradients (a CGA wrapper in stage 2); defaults to the optimizer. */
@@ -108,6 +109,74 @@ function save(o: StageOptions, which: 'last' | 'best', position: TrainPosition):
   }
 }
 
+/** Forward + backward of one micro-batch: its loss, with the gradients added to `acc`. */
+async function microBatch(o: StageOptions, vars: tf.Variable[], batch: Batch, acc: GradAccumulator, at: { epoch: number; step: number }): Promise<number> {
+  o.hooks?.onBatch?.(batch, o.name);
+  const x = tf.tensor4d(batch.x, batch.shape);
+  const y = tf.tensor1d(batch.y, 'int32');
+  const prepared = o.prepare ? (tf.tidy(() => o.prepare!(x) ?? tf.scalar(0)) as tf.Tensor) : null;
+  const { value, grads } = tf.variableGrads(() => o.loss(x, y, prepared), vars);
+  const loss = (await value.data())[0]!;
+  tf.dispose([x, y, value]);
+  if (prepared) prepared.dispose();
+  if (!Number.isFinite(loss)) {
+    tf.dispose(Object.values(grads));
+    throw new NonFiniteLossError(
+      `${o.name}: the loss became ${loss} at epoch ${at.epoch}, step ${at.step + 1}; training stopped without applying that step. ` +
+        `The last good checkpoint is kept in ${join(o.dir, 'last')} (if one was saved). Lower the learning rate or check the data.`,
+    );
+  }
+  acc.add(grads);
+  return loss;
+}
+
+/** The running loss of the epoch in progress (continued from the checkpoint after a mid-epoch resume). */
+interface EpochState {
+  epoch: number;
+  lossSum: number;
+  lossCount: number;
+  lr: number;
+  t0: number;
+}
+
+/** Saves `last` and throws InterruptedError when a stop was requested (Ctrl-C) or a test's step budget is reached. */
+function stopIfRequested(o: StageOptions, pos: TrainPosition, e: EpochState): void {
+  const stopHere = o.control.stopAfterSteps?.stage === o.name && pos.step >= o.control.stopAfterSteps.steps;
+  if (!o.control.stopRequested && !stopHere) return;
+  save(o, 'last', { ...pos, epochLossSum: e.lossSum, epochLossCount: e.lossCount });
+  o.progress.finish(`interrupted at step ${pos.step}`);
+  const why = o.control.stopReason ? ` (${o.control.stopReason})` : '';
+  throw new InterruptedError(`${o.name}: stopped${why} at epoch ${e.epoch}, step ${pos.step}; checkpoint saved in ${join(o.dir, 'last')}`);
+}
+
+/** End of an epoch: validation, history, the epoch record, `best` when it improved, then `last`. */
+async function endEpoch(o: StageOptions, pos: TrainPosition, e: EpochState, imagesPerEpoch: number): Promise<void> {
+  const { epoch, lr } = e;
+  const trainLoss = e.lossCount ? e.lossSum / e.lossCount : NaN;
+  const secs = (performance.now() - e.t0) / 1000;
+  const valTop1 = await top1(o.model, o.val);
+  pos.history.push({ epoch, valTop1, trainLoss, lr });
+  o.metrics.record({ type: 'epoch', stage: o.name, epoch, step: pos.step, trainLoss, valTop1, lr, seconds: secs, imagesPerSec: imagesPerEpoch / secs });
+  o.progress.finish(`loss ${trainLoss.toFixed(4)} · val top-1 ${(100 * valTop1).toFixed(2)}% · ${secs.toFixed(0)} s · ${(imagesPerEpoch / secs).toFixed(0)} img/s`);
+  const next: TrainPosition = { ...pos, epoch: epoch + 1, batchInEpoch: 0, epochLossSum: 0, epochLossCount: 0 };
+  if (valTop1 > pos.bestTop1) {
+    pos.bestTop1 = valTop1;
+    pos.bestEpoch = epoch;
+    next.bestTop1 = valTop1;
+    next.bestEpoch = epoch;
+    save(o, 'best', next);
+  }
+  next.finished = epoch + 1 >= o.epochs;
+  save(o, 'last', next);
+}
+
+function stepsPerEpochOf(o: StageOptions): number {
+  const perEpochBatches = Math.floor(o.train.numBatches / o.accumSteps);
+  const steps = o.maxStepsPerEpoch > 0 ? Math.min(o.maxStepsPerEpoch, perEpochBatches) : perEpochBatches;
+  if (steps < 1) throw new RangeError(`${o.name}: ${o.train.numBatches} batches cannot make one step of ${o.accumSteps} accumulated micro-batches`);
+  return steps;
+}
+
 /**
  * Runs one training stage: epochs of (micro-batches → accumulated gradients → optimizer step), a
  * validation pass after every epoch keeping the best checkpoint, and a resumable `last` checkpoint.
@@ -116,120 +185,56 @@ function save(o: StageOptions, which: 'last' | 'best', position: TrainPosition):
  */
 export async function runStage(o: StageOptions): Promise<StageResult> {
   const restored = restore(o);
-  const pos: TrainPosition = restored ?? {
-    stage: o.name,
-    epoch: 0,
-    batchInEpoch: 0,
-    step: 0,
-    bestTop1: -1,
-    bestEpoch: -1,
-    history: [],
-    finished: false,
-  };
-  const result = (): StageResult => ({
-    bestTop1: pos.bestTop1,
-    bestEpoch: pos.bestEpoch,
-    steps: pos.step,
-    history: pos.history,
-    resumed: restored !== null,
-  });
+  const pos: TrainPosition = restored ?? { stage: o.name, epoch: 0, batchInEpoch: 0, step: 0, bestTop1: -1, bestEpoch: -1, history: [], finished: false };
+  const result = (): StageResult => ({ bestTop1: pos.bestTop1, bestEpoch: pos.bestEpoch, steps: pos.step, history: pos.history, resumed: restored !== null });
   if (pos.finished) return result();
 
   const vars = o.params.filter((p) => p.variable.trainable).map((p) => p.variable);
   const stepper = o.stepper ?? o.optimizer;
   const acc = new GradAccumulator();
-  const perEpochBatches = Math.floor(o.train.numBatches / o.accumSteps);
-  const stepsPerEpoch = o.maxStepsPerEpoch > 0 ? Math.min(o.maxStepsPerEpoch, perEpochBatches) : perEpochBatches;
-  if (stepsPerEpoch < 1) {
-    throw new RangeError(
-      `${o.name}: ${o.train.numBatches} batches cannot make one step of ${o.accumSteps} accumulated micro-batches`,
-    );
-  }
-  const imagesPerStep = o.train.options.batchSize * o.accumSteps;
+  const stepsPerEpoch = stepsPerEpochOf(o);
+  const batches = stepsPerEpoch * o.accumSteps;
   try {
     for (; pos.epoch < o.epochs; pos.epoch++, pos.batchInEpoch = 0) {
-      const epoch = pos.epoch;
-      const batches = stepsPerEpoch * o.accumSteps;
-      // A stage resumed mid-epoch continues the epoch's running loss, so its history averages every step.
-      let lossSum = pos.batchInEpoch > 0 ? (pos.epochLossSum ?? 0) : 0;
-      let lossCount = pos.batchInEpoch > 0 ? (pos.epochLossCount ?? 0) : 0;
-      let lr = o.lrAt(epoch, Math.floor(pos.batchInEpoch / o.accumSteps), stepsPerEpoch);
+      const mid = pos.batchInEpoch > 0; // resumed mid-epoch: the epoch's loss continues from the checkpoint
+      const e: EpochState = {
+        epoch: pos.epoch,
+        lossSum: mid ? (pos.epochLossSum ?? 0) : 0,
+        lossCount: mid ? (pos.epochLossCount ?? 0) : 0,
+        lr: o.lrAt(pos.epoch, Math.floor(pos.batchInEpoch / o.accumSteps), stepsPerEpoch),
+        t0: performance.now(),
+      };
       let stepLoss = 0;
-      const t0 = performance.now();
       let imagesSeen = 0;
-      o.progress.start(`${o.name} ${epoch + 1}/${o.epochs}`, stepsPerEpoch);
-      for await (const batch of o.train.epoch(epoch, pos.batchInEpoch)) {
+      o.progress.start(`${o.name} ${e.epoch + 1}/${o.epochs}`, stepsPerEpoch);
+      for await (const batch of o.train.epoch(e.epoch, pos.batchInEpoch)) {
         if (pos.batchInEpoch >= batches) break;
-        o.hooks?.onBatch?.(batch, o.name);
-        const x = tf.tensor4d(batch.x, batch.shape);
-        const y = tf.tensor1d(batch.y, 'int32');
-        const prepared = o.prepare ? (tf.tidy(() => o.prepare!(x) ?? tf.scalar(0)) as tf.Tensor) : null;
-        const { value, grads } = tf.variableGrads(() => o.loss(x, y, prepared), vars);
-        const loss = (await value.data())[0]!;
-        tf.dispose([x, y, value]);
-        if (prepared) prepared.dispose();
-        if (!Number.isFinite(loss)) {
-          tf.dispose(Object.values(grads));
-          throw new NonFiniteLossError(
-            `${o.name}: the loss became ${loss} at epoch ${epoch}, step ${pos.step + 1}; training stopped without applying that step. ` +
-              `The last good checkpoint is kept in ${join(o.dir, 'last')} (if one was saved). Lower the learning rate or check the data.`,
-          );
-        }
-        acc.add(grads);
-        stepLoss += loss;
+        stepLoss += await microBatch(o, vars, batch, acc, { epoch: e.epoch, step: pos.step });
         pos.batchInEpoch++;
         imagesSeen += batch.size;
         if (acc.count < o.accumSteps) continue;
 
         const stepInEpoch = pos.batchInEpoch / o.accumSteps - 1;
-        lr = o.lrAt(epoch, stepInEpoch, stepsPerEpoch);
-        o.optimizer.learningRate = lr;
+        e.lr = o.lrAt(e.epoch, stepInEpoch, stepsPerEpoch);
+        o.optimizer.learningRate = e.lr;
         const mean = acc.takeMean();
         stepper.applyGradients(mean);
         tf.dispose(Object.values(mean));
         pos.step++;
         const meanLoss = stepLoss / o.accumSteps;
         stepLoss = 0;
-        lossSum += meanLoss;
-        lossCount++;
-        const secs = (performance.now() - t0) / 1000;
-        const ips = imagesSeen / Math.max(secs, 1e-9);
+        e.lossSum += meanLoss;
+        e.lossCount++;
+        const ips = imagesSeen / Math.max((performance.now() - e.t0) / 1000, 1e-9);
         if (pos.step % (o.logEvery ?? 1) === 0) {
-          o.metrics.record({ type: 'step', stage: o.name, epoch, step: pos.step, loss: meanLoss, lr, imagesPerSec: ips, ...o.stepExtras?.() });
+          o.metrics.record({ type: 'step', stage: o.name, epoch: e.epoch, step: pos.step, loss: meanLoss, lr: e.lr, imagesPerSec: ips, ...o.stepExtras?.() });
         }
         // After the metrics record: the recorder's one-time tracker state belongs to step 1.
-        o.hooks?.onStep?.({ stage: o.name, epoch, step: pos.step, loss: meanLoss, lr, numTensors: tf.memory().numTensors });
-        o.progress.update(stepInEpoch + 1, {
-          loss: meanLoss.toFixed(4),
-          lr: lr.toExponential(2),
-          'img/s': ips.toFixed(0),
-        });
-        const stopHere = o.control.stopAfterSteps?.stage === o.name && pos.step >= o.control.stopAfterSteps.steps;
-        if (o.control.stopRequested || stopHere) {
-          save(o, 'last', { ...pos, epochLossSum: lossSum, epochLossCount: lossCount });
-          o.progress.finish(`interrupted at step ${pos.step}`);
-          const why = o.control.stopReason ? ` (${o.control.stopReason})` : '';
-          throw new InterruptedError(`${o.name}: stopped${why} at epoch ${epoch}, step ${pos.step}; checkpoint saved in ${join(o.dir, 'last')}`);
-        }
+        o.hooks?.onStep?.({ stage: o.name, epoch: e.epoch, step: pos.step, loss: meanLoss, lr: e.lr, numTensors: tf.memory().numTensors });
+        o.progress.update(stepInEpoch + 1, { loss: meanLoss.toFixed(4), lr: e.lr.toExponential(2), 'img/s': ips.toFixed(0) });
+        stopIfRequested(o, pos, e);
       }
-      const trainLoss = lossCount ? lossSum / lossCount : NaN;
-      const secs = (performance.now() - t0) / 1000;
-      const valTop1 = await top1(o.model, o.val);
-      pos.history.push({ epoch, valTop1, trainLoss, lr });
-      o.metrics.record({ type: 'epoch', stage: o.name, epoch, step: pos.step, trainLoss, valTop1, lr, seconds: secs, imagesPerSec: (stepsPerEpoch * imagesPerStep) / secs });
-      o.progress.finish(
-        `loss ${trainLoss.toFixed(4)} · val top-1 ${(100 * valTop1).toFixed(2)}% · ${secs.toFixed(0)} s · ${((stepsPerEpoch * imagesPerStep) / secs).toFixed(0)} img/s`,
-      );
-      const next: TrainPosition = { ...pos, epoch: epoch + 1, batchInEpoch: 0, epochLossSum: 0, epochLossCount: 0 };
-      if (valTop1 > pos.bestTop1) {
-        pos.bestTop1 = valTop1;
-        pos.bestEpoch = epoch;
-        next.bestTop1 = valTop1;
-        next.bestEpoch = epoch;
-        save(o, 'best', next);
-      }
-      next.finished = epoch + 1 >= o.epochs;
-      save(o, 'last', next);
+      await endEpoch(o, pos, e, stepsPerEpoch * o.train.options.batchSize * o.accumSteps);
     }
     pos.finished = true;
     return result();
