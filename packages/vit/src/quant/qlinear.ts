@@ -24,6 +24,8 @@ export interface QLinearOptions {
   /** Tokens N (steps of a per-token input quantizer). */
   tokens?: number;
   gradScaleBatch?: number;
+  /** Use this weight quantizer instead of a new one of `weightMethod` (e.g. @ofq/runtime's fixed codes). */
+  weightQuantizer?: WeightQuantizer;
 }
 
 export function makeWeightQuantizer(method: 'statsq' | 'lsq', bits: number, name: string): WeightQuantizer {
@@ -48,7 +50,7 @@ export class QLinear implements Module {
       { bits: options.actBits, granularity: g, unsigned: options.unsignedInput ?? false, gradScaleBatch: options.gradScaleBatch, name: 'input_quant_fn' },
       g === 'token' ? [tokens as number] : [1],
     );
-    this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn');
+    this.weightQuantizer = options.weightQuantizer ?? makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn');
     // LSQ weight steps depend only on the weight: create them now (same value as the reference's lazy init).
     if (this.weightQuantizer instanceof LSQWeightQuantizer) this.weightQuantizer.initFrom(kernel);
     void outF;
