@@ -18,3 +18,5 @@ export { FixedWeightQuantizer, type WeightGrid } from './fixed-weight-quantizer.
 export { packDeiT, exportDeiT, type ExportOptions } from './deit-export.js';
 export { loadPackedDeiT, buildLoadableDeiT, packedDeiTConfig, PackedDeiT } from './deit-load.js';
 export { loadPackedModel, loadPackedModelSync, packedBytes, type PackedSource, type LoadOptions } from './load.js';
+export { packLayersModel, exportLayersModel, type LayersModelLike, type QuantizedKernelsHandle } from './layers-export.js';
+export { packedLayersHandler, layersArtifacts } from './layers-io-handler.js';
