@@ -40,9 +40,10 @@ function fpBytesOf(fp: DeiTModel): number {
 
 /** Writes `student` packed to `path` and reports its size against the FP `teacher`'s safetensors. */
 export function writeRunModel(path: string, student: DeiTModel, teacher: DeiTModel, recipe: Recipe, info: Record<string, unknown> = {}): PackedRunModel {
-  const bytes = exportDeiT(student, { input: inputOf(recipe), info: { recipe: recipe.name, exported: new Date().toISOString(), ...info } });
+  const fpBytes = fpBytesOf(teacher);
+  const bytes = exportDeiT(student, { input: inputOf(recipe), info: { recipe: recipe.name, exported: new Date().toISOString(), fpBytes, ...info } });
   writeFileAtomic(path, bytes);
-  return { path, bytes: bytes.byteLength, fpBytes: fpBytesOf(teacher) };
+  return { path, bytes: bytes.byteLength, fpBytes };
 }
 
 /** `model.ofq 131.2 kB (FP 828.4 kB, 6.3x smaller)`. */
