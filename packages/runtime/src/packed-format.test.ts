@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors, isOfqError, type QuantizedWeights } from '@ofq/core';
 import { useBackend } from '@ofq/core/testing';
-import { PACKED_VERSION, exportDeiT, loadPackedModelSync, readPackedModel, writePackedModel, type PackedModelContent } from './index.js';
+import { PACKED_VERSION, exportDeiT, loadPackedModel, loadPackedModelSync, readPackedModel, writePackedModel, type PackedModelContent } from './index.js';
 import { trainedDeiT } from './test-support.js';
 
 function record(bits: number, codes: number[], shape: number[]): QuantizedWeights {
@@ -120,5 +120,22 @@ describe('packed DeiT: shapes and grids are checked against the config', () => {
     const before = tf.memory().numTensors;
     expectPackedError(() => loadPackedModelSync(editHeader(bytes, (h) => { h['pos_embed'].shape = [1, 24, 18]; })), /pos_embed/);
     expect(tf.memory().numTensors).toBe(before); // a failed load frees what it built
+  });
+});
+
+describe('loading from a URL', () => {
+  beforeAll(() => useBackend('cpu'));
+  it('fetches the bytes; an HTTP error names the URL and status', async () => {
+    const model = trainedDeiT({ weightBits: 2, actBits: 2, qkr: true, method: 'ofq' });
+    const bytes = exportDeiT(model);
+    model.dispose();
+    const urls: string[] = [];
+    const fetch = async (url: string) => (urls.push(url), { ok: true, status: 200, arrayBuffer: async () => bytes.slice().buffer });
+    const packed = await loadPackedModel(new URL('https://models.example/micro.ofq'), { fetch });
+    expect(urls).toEqual(['https://models.example/micro.ofq']);
+    expect(packed.config.embedDim).toBe(24);
+    packed.dispose();
+    const missing = async () => ({ ok: false, status: 404, arrayBuffer: async () => new ArrayBuffer(0) });
+    await expect(loadPackedModel('/nope.ofq', { fetch: missing })).rejects.toThrow('packed model: fetching /nope.ofq failed with HTTP 404');
   });
 });
