@@ -1,15 +1,14 @@
-// Loading a packed DeiT: the model is assembled from @ofq/vit's own modules (so its forward pass IS
-// vit's), with fixed-code weight quantizers; weights are dequantized once, here, and the activation
-// quantizers (LSQ steps, shifts) run as trained.
+// Loading a packed DeiT: @ofq/vit's own quantizeDeiT builds the model (so its forward pass IS vit's)
+// from a zero-weight FP skeleton, with fixed-code block weight quantizers; weights are dequantized once,
+// here, and the activation quantizers (LSQ steps, shifts) run as trained.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 import { assertBits } from '@ofq/core';
 import { LSQWeightQuantizer } from '@ofq/lsq';
-import { QKRHeads } from '@ofq/qkr';
 import { StatsQuantizer } from '@ofq/statsq';
 import {
-  DeiT, LayerNorm, QAttention, QBlock, QKRAttention, QLinear, QMLP, QPatchEmbed, ShiftedAct,
-  resolveConfig, tokenCounts, type DeiTConfig, type QuantConfig,
+  Attention, Block, DeiT, LayerNorm, Linear, Mlp, PatchEmbed, quantizeDeiT,
+  resolveConfig, tokenCounts, type DeiTConfig, type WeightQuantizerFactory,
 } from '@ofq/vit';
 import { deitWeightSlots } from './deit-slots.js';
 import { FixedWeightQuantizer, type WeightGrid } from './fixed-weight-quantizer.js';
@@ -18,60 +17,44 @@ import type { PackedModelFile } from './packed-format.js';
 
 const zeros = (shape: number[]) => tf.tidy(() => tf.variable(tf.zeros(shape), false));
 
-function blockGrid(q: QuantConfig): WeightGrid {
-  return q.method === 'lsq' ? new LSQWeightQuantizer({ bits: q.weightBits }) : new StatsQuantizer({ bits: q.weightBits });
-}
-
-function fixed(grid: WeightGrid, name: string): FixedWeightQuantizer {
-  return new FixedWeightQuantizer(grid, name);
-}
-
-function qlinear(inF: number, outF: number, q: QuantConfig, tokens: number, unsigned = false): QLinear {
-  return new QLinear(zeros([inF, outF]), zeros([outF]), {
-    weightBits: q.weightBits, weightMethod: q.method === 'lsq' ? 'lsq' : 'statsq', actBits: q.actBits,
-    inputGranularity: 'token', unsignedInput: unsigned, tokens, weightQuantizer: fixed(blockGrid(q), 'block weight'),
-  });
-}
-
-/** The 8-bit classifier head as vit's QHead builds it, with a fixed-code weight quantizer. */
-function head(dim: number, classes: number): QLinear {
-  return new QLinear(zeros([dim, classes]), zeros([classes]), {
-    weightBits: 8, weightMethod: 'lsq', actBits: 8, inputGranularity: 'tensor', weightQuantizer: fixed(new LSQWeightQuantizer({ bits: 8 }), 'head weight'),
-  });
-}
-
-function attention(c: number, heads: number, q: QuantConfig, tokens: number) {
-  if (!q.qkr) return new QAttention(qlinear(c, 3 * c, q, tokens), qlinear(c, c, q, tokens), heads, { actBits: q.actBits, tokens });
-  const w = tf.zeros([c, c]);
-  const h = new QKRHeads({
-    numHeads: heads, weights: { q: w, k: w, v: w, vBias: null },
-    qkQuantizer: fixed(blockGrid(q), 'W_qk'), vQuantizer: fixed(blockGrid(q), 'v weight'), actBits: q.actBits,
-  });
-  w.dispose();
-  const input = new ShiftedAct(c, { bits: q.actBits, granularity: 'token', name: 'quant_x_4_qkv' }, [tokens]);
-  return new QKRAttention(input, h, qlinear(c, c, q, tokens), tokens);
-}
-
-/** A quantized DeiT with zero weights and fixed-code quantizers, ready for `loadPackedDeiT`. */
-export function buildLoadableDeiT(config: DeiTConfig): DeiT {
-  const q = config.quant as QuantConfig;
-  const dim = config.embedDim;
-  const hidden = Math.round(dim * config.mlpRatio);
-  const { tokens } = tokenCounts(config);
-  const blocks = Array.from({ length: config.depth }, () =>
-    new QBlock(new LayerNorm(dim, config.layerNormEps), attention(dim, config.numHeads, q, tokens), new LayerNorm(dim, config.layerNormEps),
-      new QMLP(qlinear(dim, hidden, q, tokens), qlinear(hidden, dim, q, tokens, true))),
+/** A full-precision DeiT of `config` with zero weights: the input quantizeDeiT converts. */
+function floatSkeleton(c: DeiTConfig): DeiT {
+  const dim = c.embedDim;
+  const hidden = Math.round(dim * c.mlpRatio);
+  const linear = (i: number, o: number) => new Linear(zeros([i, o]), zeros([o]));
+  const blocks = Array.from({ length: c.depth }, () =>
+    new Block(new LayerNorm(dim, c.layerNormEps), new Attention(linear(dim, 3 * dim), linear(dim, dim), c.numHeads),
+      new LayerNorm(dim, c.layerNormEps), new Mlp(linear(dim, hidden), linear(hidden, dim))),
   );
-  return new DeiT(config, {
-    patchEmbed: new QPatchEmbed(zeros([config.patchSize, config.patchSize, config.inChans, dim]), zeros([dim]), config.imgSize, { bits: 8 }),
+  const { quant: _q, ...fpConfig } = c;
+  return new DeiT(fpConfig, {
+    patchEmbed: new PatchEmbed(zeros([c.patchSize, c.patchSize, c.inChans, dim]), zeros([dim])),
     clsToken: zeros([1, 1, dim]),
-    distToken: config.distilled ? zeros([1, 1, dim]) : null,
-    posEmbed: zeros([1, tokens, dim]),
+    distToken: c.distilled ? zeros([1, 1, dim]) : null,
+    posEmbed: zeros([1, tokenCounts(c).tokens, dim]),
     blocks,
-    norm: new LayerNorm(dim, config.layerNormEps),
-    head: head(dim, config.numClasses),
-    headDist: config.distilled ? head(dim, config.numClasses) : null,
+    norm: new LayerNorm(dim, c.layerNormEps),
+    head: linear(dim, c.numClasses),
+    headDist: c.distilled ? linear(dim, c.numClasses) : null,
   });
+}
+
+/** Block weights get fixed codes; the grid comes from the quantizer the model was trained with. */
+const fixedQuantizers: WeightQuantizerFactory = ({ method, bits, name }) =>
+  new FixedWeightQuantizer(method === 'lsq' ? new LSQWeightQuantizer({ bits }) : new StatsQuantizer({ bits }), name);
+
+/**
+ * A quantized DeiT with zero weights, ready for `loadPackedDeiT`: block weights have fixed-code
+ * quantizers; the 8-bit LSQ patch embedding and heads keep theirs (with the stored scales as steps, LSQ
+ * maps the dequantized weights onto themselves: round((k·s)/s) = k).
+ */
+export function buildLoadableDeiT(config: DeiTConfig): DeiT {
+  const fp = floatSkeleton(config);
+  try {
+    return quantizeDeiT(fp, { ...config.quant!, referenceInit: false }, { weightQuantizer: fixedQuantizers });
+  } finally {
+    fp.dispose();
+  }
 }
 
 /** The DeiT config of a packed file, validated (sizes as `resolveConfig`, quantization present). */

@@ -33,9 +33,18 @@ function assignKernel(v: tf.Variable, q: QuantizedWeights, name: string): void {
   t.dispose();
 }
 
-function fixedOf(q: WeightQuantizer, name: string): FixedWeightQuantizer {
-  if (!(q instanceof FixedWeightQuantizer)) throw new Error(`${name}: this model was not built for loading a packed file`);
-  return q;
+/**
+ * Puts loaded codes into a weight's quantizer: a fixed-code quantizer takes the record; an LSQ-grid
+ * quantizer (offset 0, divisor 1, state `s`) takes the scales as its step, which maps the dequantized
+ * weight onto itself.
+ */
+function fixQuantizer(qz: WeightQuantizer, r: QuantizedWeights, name: string, value?: Tensor): void {
+  if (qz instanceof FixedWeightQuantizer) return qz.fix(r, value);
+  const step = qz.state.find((s) => s.name === 's');
+  if (!step || qz.offset !== 0 || qz.divisor !== 1 || value) throw new Error(`${name}: this model was not built for loading a packed file`);
+  const t = tf.tensor1d(r.scales, 'float32');
+  step.write(t);
+  t.dispose();
 }
 
 function linearSlot(prefix: string, l: QLinear): WeightSlot {
@@ -47,7 +56,7 @@ function linearSlot(prefix: string, l: QLinear): WeightSlot {
     covers: [name, `${prefix}.statsq_fn.clip_val`, `${prefix}.lsqw_fn.s`],
     load: (q) => {
       assignKernel(l.kernel, q, name);
-      fixedOf(l.weightQuantizer, name).fix(q);
+      fixQuantizer(l.weightQuantizer, q, name);
     },
   };
 }
@@ -66,7 +75,7 @@ function qkrSlots(prefix: string, a: QKRAttention): WeightSlot[] {
       load: (q) => {
         const c = h.dim;
         if (q.shape.join(',') !== `${c},${h.numHeads * c}`) packedFail(`weight "${qkName}" is [${q.shape}], the model config needs [${c},${h.numHeads * c}]`);
-        fixedOf(h.qkQuantizer as WeightQuantizer, qkName).fix(q, dequantized(q));
+        fixQuantizer(h.qkQuantizer as WeightQuantizer, q, qkName, dequantized(q));
       },
     },
     {
@@ -76,7 +85,7 @@ function qkrSlots(prefix: string, a: QKRAttention): WeightSlot[] {
       covers: [vName, `${prefix}.v_quant.clip_val`, `${prefix}.v_quant.s`],
       load: (q) => {
         assignKernel(h.v, q, vName);
-        fixedOf(h.vQuantizer as WeightQuantizer, vName).fix(q);
+        fixQuantizer(h.vQuantizer as WeightQuantizer, q, vName);
       },
     },
     ...moduleSlots(`${prefix}.proj`, a.proj),
@@ -95,11 +104,9 @@ function moduleSlots(prefix: string, m: unknown): WeightSlot[] {
       latent: () => tf.clone(m.kernel),
       quantizer: m.weightQuant,
       covers: [name, `${prefix}.proj.lsqw_fn.s`],
-      // The 8-bit LSQ patch weight keeps its own quantizer: with the step = the stored scales, it maps the
-      // dequantized kernel onto itself (round((k·s)/s) = k).
       load: (q) => {
         assignKernel(m.kernel, q, name);
-        m.weightQuant.setStep(q.scales);
+        fixQuantizer(m.weightQuant, q, name);
       },
     }];
   }
