@@ -50,3 +50,28 @@ for (const backend of TEST_BACKENDS) {
     });
   });
 }
+
+describe('export agrees with the model\'s quantized-weight contract', () => {
+  beforeAll(() => useBackend('cpu'));
+  for (const c of CASES) {
+    it(`${c.name}: every quantizedWeights() entry is in the file with the same codes and scales`, () => {
+      const model = trainedDeiT(c.quant);
+      const file = readPackedModel(exportDeiT(model));
+      const refs = model.quantizedWeights();
+      // Without QKR the fused qkv also appears as its q/k/v column blocks; the file stores the fused weight.
+      const fused = new Set(refs.filter((r) => r.name.endsWith('.qkv.weight')).map((r) => r.name.slice(0, -'qkv.weight'.length)));
+      const own = refs.filter((r) => !/\.[qkv]\.weight$/.test(r.name) || !fused.has(r.name.slice(0, -'q.weight'.length)));
+      expect(own.map((r) => r.name).sort()).toEqual([...file.weights.keys()].sort());
+      for (const r of own) {
+        const w = r.read();
+        const want = r.quantizer.codes(w);
+        w.dispose();
+        const got = file.weights.get(r.name)!;
+        expect(Array.from(got.codes)).toEqual(Array.from(want.codes));
+        expect(Array.from(got.scales)).toEqual(Array.from(want.scales));
+        expect([got.kind, got.bits, got.offset, got.divisor]).toEqual([want.kind, want.bits, want.offset, want.divisor]);
+      }
+      model.dispose();
+    });
+  }
+});
