@@ -49,7 +49,7 @@ function deitTiny(): Case {
 
 function micro(): Case {
   const packed = new Uint8Array(readFileSync(MICRO_FILE));
-  const cfg = readPackedModel(packed).model as { config: DeiTConfig };
+  const cfg = readPackedModel(packed).model as unknown as { config: DeiTConfig };
   const { quant: _q, ...fpConfig } = cfg.config;
   return { name: 'micro-deit-w2a2', config: fpConfig, fp: fpBytesOf(fpConfig), packed, reps: 40, source: 'examples/browser-demo/public/model.ofq (the main job\'s trained file); FP = same architecture, random weights' };
 }
