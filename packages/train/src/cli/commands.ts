@@ -3,6 +3,7 @@ import { doctorCommand } from './doctor-command.js';
 import { evalCommand } from './eval-command.js';
 import { reportCommand } from './report-command.js';
 import { trainCommand } from './train-command.js';
+import { exportCommand, predictCommand } from './ship.js';
 
 /** Every `ofq` subcommand, in the order `--help` lists them. A new command: its own file, one line here. */
-export const COMMANDS: CliCommand[] = [trainCommand, evalCommand, reportCommand, doctorCommand];
+export const COMMANDS: CliCommand[] = [trainCommand, evalCommand, reportCommand, exportCommand, predictCommand, doctorCommand];

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { DeiTModel } from '@ofq/vit';
 import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { InterruptedError, MissingDataError } from '../errors.js';
 import { loadData, type LoadedData } from './data.js';
@@ -17,6 +18,7 @@ import { buildStudent, buildTeacher, loadModelCheckpoint, loadTeacherWeights } f
 import { PhaseTimer } from './phase-timer.js';
 import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { renderRunReport } from './report.js';
+import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
 import { openRunDir } from './run-dir.js';
 import { logLengths } from './run-logs.js';
 import { runStage, type RunControl, type StageHooks, type StageOptions, type StageResult } from './stage.js';
@@ -284,7 +286,7 @@ async function cgaStage(ctx: RunContext, st: Student, r1: StageResult): Promise<
 async function finishStage(
   ctx: RunContext,
   st: Student,
-  r: { fpTop1: number; r1: StageResult; r2: StageResult | null; runInfo: Record<string, unknown>; started: number; report: boolean },
+  r: { teacher: TrainModel; fpTop1: number; r1: StageResult; r2: StageResult | null; runInfo: Record<string, unknown>; started: number; report: boolean },
 ): Promise<TrainSummary> {
   const { recipe, runDir, timer } = ctx;
   const { fpTop1, r1, r2, runInfo } = r;
@@ -292,6 +294,7 @@ async function finishStage(
   const tag = `w${recipe.quant.weightBits}a${recipe.quant.actBits}`;
   const quantTop1 = await top1(st.model, ctx.testLoader, ctx.progress, `test ${tag}`);
   timer.lap('testQuant');
+  const shipped = writeRunModel(join(runDir, RUN_MODEL_FILE), st.model as unknown as DeiTModel, r.teacher as unknown as DeiTModel, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 });
   // Plotted at the last optimizer step of the stage the model came from.
   ctx.metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
   ctx.metrics.close();
@@ -329,7 +332,7 @@ async function finishStage(
     seconds,
     timings: timer.seconds,
     reportPath,
-    summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
+    summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}% · ${formatPackedSize(shipped)}`,
   };
 }
 
@@ -404,7 +407,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     timer.lap('stage1');
     const r2 = await cgaStage(ctx, student, r1);
     timer.lap('stage2');
-    return await finishStage(ctx, student, { fpTop1, r1, r2, runInfo, started, report: opts.report !== false });
+    return await finishStage(ctx, student, { teacher, fpTop1, r1, r2, runInfo, started, report: opts.report !== false });
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
     throw e;
