@@ -294,7 +294,11 @@ async function finishStage(
   const tag = `w${recipe.quant.weightBits}a${recipe.quant.actBits}`;
   const quantTop1 = await top1(st.model, ctx.testLoader, ctx.progress, `test ${tag}`);
   timer.lap('testQuant');
-  const shipped = writeRunModel(join(runDir, RUN_MODEL_FILE), st.model as unknown as DeiTModel, r.teacher as unknown as DeiTModel, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 });
+  // The packed format (@ofq/runtime) holds DeiTs only: other architectures ship no model.ofq.
+  const shipped =
+    recipe.model.arch === 'deit'
+      ? writeRunModel(join(runDir, RUN_MODEL_FILE), st.model as unknown as DeiTModel, r.teacher as unknown as DeiTModel, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 })
+      : null;
   // Plotted at the last optimizer step of the stage the model came from.
   ctx.metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
   ctx.metrics.close();
@@ -332,7 +336,7 @@ async function finishStage(
     seconds,
     timings: timer.seconds,
     reportPath,
-    summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}% · ${formatPackedSize(shipped)}`,
+    summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%${shipped ? ` · ${formatPackedSize(shipped)}` : ''}`,
   };
 }
 
