@@ -1,0 +1,109 @@
+import { createImage, type RGBImage } from '../image.js';
+import type { Interpolation } from '../pil-resize.js';
+import { round15 } from '../python-math.js';
+
+/** Affine coefficients (a,b,c,d,e,f): output pixel (x,y) samples the source at `(a·x'+b·y'+c, d·x'+e·y'+f)`, x' = x+0.5. */
+export type AffineData = [number, number, number, number, number, number];
+
+type Sampler = (src: Uint8Array, w: number, h: number, x: number, y: number, out: Uint8Array, o: number) => void;
+
+const clampX = (x: number, w: number): number => (x < 0 ? 0 : x >= w ? w - 1 : x);
+
+/** PIL Geometry.c `bilinear_filter32RGB`: taps at floor(src - 0.5), edge-clamped columns, result truncated. */
+const bilinear: Sampler = (src, w, h, xin, yin, out, o) => {
+  xin -= 0.5;
+  yin -= 0.5;
+  const x = Math.floor(xin);
+  const y = Math.floor(yin);
+  const dx = xin - x;
+  const dy = yin - y;
+  const x0 = clampX(x, w) * 3;
+  const x1 = clampX(x + 1, w) * 3;
+  const r0 = clampX(y, h) * w * 3;
+  const hasR1 = y + 1 >= 0 && y + 1 < h;
+  const r1 = (y + 1) * w * 3;
+  for (let b = 0; b < 3; b++) {
+    const a0 = src[r0 + x0 + b]!;
+    let v1 = a0 + (src[r0 + x1 + b]! - a0) * dx;
+    let v2 = v1;
+    if (hasR1) {
+      const c0 = src[r1 + x0 + b]!;
+      v2 = c0 + (src[r1 + x1 + b]! - c0) * dx;
+    }
+    v1 = v1 + (v2 - v1) * dy;
+    out[o + b] = v1; // Uint8Array store truncates like C's (UINT8) cast of a value in [0, 255]
+  }
+};
+
+/** PIL's BICUBIC macro: the a = -1 cubic through four samples. */
+function cubic(v1: number, v2: number, v3: number, v4: number, d: number): number {
+  const p1 = v2;
+  const p2 = -v1 + v3;
+  const p3 = 2 * (v1 - v2) + v3 - v4;
+  const p4 = -v1 + v2 - v3 + v4;
+  return p1 + d * (p2 + d * (p3 + d * p4));
+}
+
+/** PIL Geometry.c `bicubic_filter32RGB`: rows outside the image repeat the previous row's value; clamp, truncate. */
+const bicubic: Sampler = (src, w, h, xin, yin, out, o) => {
+  xin -= 0.5;
+  yin -= 0.5;
+  let x = Math.floor(xin);
+  let y = Math.floor(yin);
+  const dx = xin - x;
+  const dy = yin - y;
+  x--;
+  y--;
+  const xs = [clampX(x, w) * 3, clampX(x + 1, w) * 3, clampX(x + 2, w) * 3, clampX(x + 3, w) * 3];
+  const row = (r: number, b: number): number => cubic(src[r + xs[0]! + b]!, src[r + xs[1]! + b]!, src[r + xs[2]! + b]!, src[r + xs[3]! + b]!, dx);
+  const inside = (yy: number): boolean => yy >= 0 && yy < h;
+  for (let b = 0; b < 3; b++) {
+    const v1 = row(clampX(y, h) * w * 3, b);
+    const v2 = inside(y + 1) ? row((y + 1) * w * 3, b) : v1;
+    const v3 = inside(y + 2) ? row((y + 2) * w * 3, b) : v2;
+    const v4 = inside(y + 3) ? row((y + 3) * w * 3, b) : v3;
+    const v = cubic(v1, v2, v3, v4, dy);
+    out[o + b] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+  }
+};
+
+/**
+ * PIL `img.transform(img.size, AFFINE, data, resample, fillcolor)` for RGB: a source point outside
+ * [0,W)×[0,H) leaves the fill colour; no antialiasing.
+ */
+export function affinePIL(img: RGBImage, data: AffineData, resample: Interpolation, fill: readonly [number, number, number]): RGBImage {
+  const { width: w, height: h } = img;
+  const out = createImage(w, h);
+  const sample = resample === 'bicubic' ? bicubic : bilinear;
+  const [a, b, c, d, e, f] = data;
+  for (let y = 0; y < h; y++) {
+    const yin = y + 0.5;
+    for (let x = 0; x < w; x++) {
+      const xin = x + 0.5;
+      const sx = a * xin + b * yin + c;
+      const sy = d * xin + e * yin + f;
+      const o = (y * w + x) * 3;
+      if (sx < 0 || sx >= w || sy < 0 || sy >= h) {
+        out.data[o] = fill[0];
+        out.data[o + 1] = fill[1];
+        out.data[o + 2] = fill[2];
+      } else {
+        sample(img.data, w, h, sx, sy, out.data, o);
+      }
+    }
+  }
+  return out;
+}
+
+/** The affine data of PIL `img.rotate(degrees)` (counter-clockwise about (W/2, H/2), same size), or null for a copy. */
+export function rotationData(width: number, height: number, degrees: number): AffineData | null {
+  const deg = degrees - 360 * Math.floor(degrees / 360); // Python's float %, sign of the divisor
+  if (deg === 0) return null;
+  const angle = -(deg * (Math.PI / 180));
+  const m: AffineData = [round15(Math.cos(angle)), round15(Math.sin(angle)), 0, round15(-Math.sin(angle)), round15(Math.cos(angle)), 0];
+  const cx = width / 2;
+  const cy = height / 2;
+  m[2] = m[0] * -cx + m[1] * -cy + 0 + cx;
+  m[5] = m[3] * -cx + m[4] * -cy + 0 + cy;
+  return m;
+}
