@@ -25,3 +25,8 @@ export {
 } from './randaugment/rand-augment.js';
 export { randomErasing, randomErasingBoxes, type ErasingBox, type RandomErasingOptions } from './random-erasing.js';
 export { mixFloatBatch, mixParams, mixUint8Batch, mixupTargets, type MixParams, type MixupOptions } from './mixup.js';
+export { createTrainTransform, type TrainTransform, type TrainTransformOptions } from './train-transform.js';
+export { epochOrder, type SamplerOptions } from './sampler.js';
+export { compileTransform, type SampleKey, type TransformSpec } from './transform-spec.js';
+export { createTransformPool, defaultWorkerCount, type TransformPool } from './worker-pool.js';
+export { FolderLoader, type FolderBatch, type FolderLoaderOptions } from './folder-loader.js';
