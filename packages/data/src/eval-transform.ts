@@ -10,6 +10,8 @@ export interface EvalTransformOptions {
   /** The resize is to `floor(imgSize / cropPct)` on the shorter side (0.9 in OFQ's recipes, timm default 0.875). */
   cropPct?: number;
   interpolation?: Interpolation;
+  /** Resize the shorter side to this instead of `floor(imgSize / cropPct)`. */
+  scaleSize?: number;
 }
 
 /** torchvision `Resize(int)`: the shorter side becomes `size`, the longer `int(size * long / short)`. */
@@ -42,6 +44,7 @@ export function evalScaleSize(imgSize: number, cropPct: number): number {
 /** Resize the shorter side to `floor(imgSize / cropPct)` (PIL bicubic, antialiased), then centre-crop `imgSize`. */
 export function evalTransform(img: RGBImage, options: EvalTransformOptions = {}): RGBImage {
   const imgSize = options.imgSize ?? 224;
-  const resized = resizeShorterSide(img, evalScaleSize(imgSize, options.cropPct ?? 0.875), options.interpolation ?? 'bicubic');
+  const size = options.scaleSize ?? evalScaleSize(imgSize, options.cropPct ?? 0.875);
+  const resized = resizeShorterSide(img, size, options.interpolation ?? 'bicubic');
   return centerCrop(resized, imgSize);
 }
