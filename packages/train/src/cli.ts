@@ -9,6 +9,8 @@ import { renderRunReport } from './run/report.js';
 import { InterruptedError, NonFiniteLossError, type RunControl } from './run/stage.js';
 import { ProgressBar, SilentProgress } from './run/progress.js';
 import type { BackendChoice } from '@ofq/core';
+import { augmentCommand } from './cli/augment.js';
+import { dataCommand } from './cli/data-make-folder.js';
 
 const USAGE = `ofq: train and evaluate oscillation-free quantized vision transformers (OFQ, ICML 2023)
 
@@ -17,6 +19,8 @@ usage:
   ofq train --resume <runDir> [--backend <b>] [--quiet]
   ofq eval <runDir> [--split test|val] [--backend <b>]
   ofq report <runDir>
+  ofq augment <image> [--transform train|eval] [--op NAME --magnitude M] [--out file.png]
+  ofq data make-folder --from fashion-mnist|mnist --out <dir> [--size 64]
   ofq doctor
 
 options:
@@ -114,8 +118,12 @@ export async function main(argv: string[]): Promise<number> {
       out(formatDoctor(r));
       return 0;
     }
+    case 'augment':
+      return augmentCommand(args, out);
+    case 'data':
+      return dataCommand(args, out);
     default:
-      throw new UsageError(`unknown command '${args.command}' (train, eval, report, doctor)`);
+      throw new UsageError(`unknown command '${args.command}' (train, eval, report, augment, data, doctor)`);
   }
 }
 
