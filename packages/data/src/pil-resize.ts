@@ -81,22 +81,20 @@ function resampleHorizontal(src: Uint8Array, srcW: number, rowFirst: number, row
   const { ksize, bounds, weights } = c;
   for (let y = 0; y < rows; y++) {
     const srow = (y + rowFirst) * srcW * 3;
-    const drow = y * outW * 3;
-    for (let xx = 0; xx < outW; xx++) {
-      const xmin = bounds[xx * 2]!;
+    let d = y * outW * 3;
+    for (let xx = 0; xx < outW; xx++, d += 3) {
       const n = bounds[xx * 2 + 1]!;
-      const kb = xx * ksize;
+      let p = srow + bounds[xx * 2]! * 3;
+      let k = xx * ksize;
       let s0 = HALF;
       let s1 = HALF;
       let s2 = HALF;
-      let p = srow + xmin * 3;
-      for (let x = 0; x < n; x++, p += 3) {
-        const w = weights[kb + x]!;
+      for (const end = k + n; k < end; k++, p += 3) {
+        const w = weights[k]!;
         s0 += src[p]! * w;
         s1 += src[p + 1]! * w;
         s2 += src[p + 2]! * w;
       }
-      const d = drow + xx * 3;
       out[d] = clip8(s0);
       out[d + 1] = clip8(s1);
       out[d + 2] = clip8(s2);
@@ -109,17 +107,19 @@ function resampleVertical(src: Uint8Array, w: number, outH: number, c: Coeffs, r
   const out = new Uint8Array(w * outH * 3);
   const { ksize, bounds, weights } = c;
   const stride = w * 3;
+  // Whole-row accumulation (the same integer sums as PIL's per-pixel loop, in contiguous memory).
+  const acc = new Int32Array(stride);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - rowShift;
     const n = bounds[yy * 2 + 1]!;
-    const kb = yy * ksize;
-    const drow = yy * stride;
-    for (let i = 0; i < stride; i++) {
-      let s = HALF;
-      let p = ymin * stride + i;
-      for (let y = 0; y < n; y++, p += stride) s += src[p]! * weights[kb + y]!;
-      out[drow + i] = clip8(s);
+    acc.fill(HALF);
+    for (let t = 0; t < n; t++) {
+      const wt = weights[yy * ksize + t]!;
+      const row = (ymin + t) * stride;
+      for (let i = 0; i < stride; i++) acc[i] = acc[i]! + src[row + i]! * wt;
     }
+    const drow = yy * stride;
+    for (let i = 0; i < stride; i++) out[drow + i] = clip8(acc[i]!);
   }
   return out;
 }

@@ -49,7 +49,7 @@ class ThreadPool implements TransformPool {
     this.workers.forEach((w, k) => {
       w.on('message', (r: WorkerReply) => this.reply(k, r));
       w.on('error', (e) => this.failAll(new DataError(`image worker failed: ${e.message}`, { cause: e })));
-      w.unref(); // an idle pool never keeps the process alive
+      w.unref(); // an idle pool never keeps the process alive (ref'd while tasks are pending)
     });
   }
 
@@ -58,6 +58,7 @@ class ThreadPool implements TransformPool {
     const p = this.pending.get(r.id);
     if (p === undefined) return;
     this.pending.delete(r.id);
+    if (this.pending.size === 0) for (const w of this.workers) w.unref();
     if ('error' in r) p.reject(new DataError(r.error));
     else p.resolve({ width: r.width, height: r.height, data: r.data });
   }
@@ -65,6 +66,7 @@ class ThreadPool implements TransformPool {
   private failAll(e: Error): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+    for (const w of this.workers) w.unref();
   }
 
   run(path: string, key: SampleKey): Promise<RGBImage> {
@@ -74,6 +76,7 @@ class ThreadPool implements TransformPool {
     for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[k]!) k = i;
     const id = this.nextId++;
     this.load[k]!++;
+    if (this.pending.size === 0) for (const w of this.workers) w.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, path });
       this.workers[k]!.postMessage({ id, path, epoch: key.epoch, slot: key.slot } satisfies WorkerTask);

@@ -5,12 +5,22 @@ import { round15 } from '../python-math.js';
 /** Affine coefficients (a,b,c,d,e,f): output pixel (x,y) samples the source at `(a·x'+b·y'+c, d·x'+e·y'+f)`, x' = x+0.5. */
 export type AffineData = [number, number, number, number, number, number];
 
-type Sampler = (src: Uint8Array, w: number, h: number, x: number, y: number, out: Uint8Array, o: number) => void;
-
 const clampX = (x: number, w: number): number => (x < 0 ? 0 : x >= w ? w - 1 : x);
 
-/** PIL Geometry.c `bilinear_filter32RGB`: taps at floor(src - 0.5), edge-clamped columns, result truncated. */
-const bilinear: Sampler = (src, w, h, xin, yin, out, o) => {
+/** PIL's BICUBIC macro: the a = -1 cubic through four samples. */
+function cubic(v1: number, v2: number, v3: number, v4: number, d: number): number {
+  const p1 = v2;
+  const p2 = -v1 + v3;
+  const p3 = 2 * (v1 - v2) + v3 - v4;
+  const p4 = -v1 + v2 - v3 + v4;
+  return p1 + d * (p2 + d * (p3 + d * p4));
+}
+
+/**
+ * PIL Geometry.c `bilinear_filter32RGB` at source point (xin, yin): taps at floor(src - 0.5), columns
+ * clamped, a row below the image reuses the first row's value; the result truncated (Uint8Array store).
+ */
+function bilinearAt(src: Uint8Array, w: number, h: number, xin: number, yin: number, out: Uint8Array, o: number): void {
   xin -= 0.5;
   yin -= 0.5;
   const x = Math.floor(xin);
@@ -24,48 +34,55 @@ const bilinear: Sampler = (src, w, h, xin, yin, out, o) => {
   const r1 = (y + 1) * w * 3;
   for (let b = 0; b < 3; b++) {
     const a0 = src[r0 + x0 + b]!;
-    let v1 = a0 + (src[r0 + x1 + b]! - a0) * dx;
+    const v1 = a0 + (src[r0 + x1 + b]! - a0) * dx;
     let v2 = v1;
     if (hasR1) {
       const c0 = src[r1 + x0 + b]!;
       v2 = c0 + (src[r1 + x1 + b]! - c0) * dx;
     }
-    v1 = v1 + (v2 - v1) * dy;
-    out[o + b] = v1; // Uint8Array store truncates like C's (UINT8) cast of a value in [0, 255]
+    out[o + b] = v1 + (v2 - v1) * dy;
   }
-};
-
-/** PIL's BICUBIC macro: the a = -1 cubic through four samples. */
-function cubic(v1: number, v2: number, v3: number, v4: number, d: number): number {
-  const p1 = v2;
-  const p2 = -v1 + v3;
-  const p3 = 2 * (v1 - v2) + v3 - v4;
-  const p4 = -v1 + v2 - v3 + v4;
-  return p1 + d * (p2 + d * (p3 + d * p4));
 }
 
-/** PIL Geometry.c `bicubic_filter32RGB`: rows outside the image repeat the previous row's value; clamp, truncate. */
-const bicubic: Sampler = (src, w, h, xin, yin, out, o) => {
+/** PIL Geometry.c `bicubic_filter32RGB`: 4x4 taps, rows outside the image repeat the previous row's value; clamp, truncate. */
+function bicubicAt(src: Uint8Array, w: number, h: number, xin: number, yin: number, out: Uint8Array, o: number): void {
   xin -= 0.5;
   yin -= 0.5;
-  let x = Math.floor(xin);
-  let y = Math.floor(yin);
-  const dx = xin - x;
-  const dy = yin - y;
-  x--;
-  y--;
-  const xs = [clampX(x, w) * 3, clampX(x + 1, w) * 3, clampX(x + 2, w) * 3, clampX(x + 3, w) * 3];
-  const row = (r: number, b: number): number => cubic(src[r + xs[0]! + b]!, src[r + xs[1]! + b]!, src[r + xs[2]! + b]!, src[r + xs[3]! + b]!, dx);
-  const inside = (yy: number): boolean => yy >= 0 && yy < h;
+  const x = Math.floor(xin) - 1;
+  const y = Math.floor(yin) - 1;
+  const dx = xin - (x + 1);
+  const dy = yin - (y + 1);
+  const c0 = clampX(x, w) * 3;
+  const c1 = clampX(x + 1, w) * 3;
+  const c2 = clampX(x + 2, w) * 3;
+  const c3 = clampX(x + 3, w) * 3;
+  const stride = w * 3;
+  const r0 = clampX(y, h) * stride;
+  const in1 = y + 1 >= 0 && y + 1 < h;
+  const in2 = y + 2 >= 0 && y + 2 < h;
+  const in3 = y + 3 >= 0 && y + 3 < h;
   for (let b = 0; b < 3; b++) {
-    const v1 = row(clampX(y, h) * w * 3, b);
-    const v2 = inside(y + 1) ? row((y + 1) * w * 3, b) : v1;
-    const v3 = inside(y + 2) ? row((y + 2) * w * 3, b) : v2;
-    const v4 = inside(y + 3) ? row((y + 3) * w * 3, b) : v3;
+    let r = r0 + b;
+    const v1 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
+    let v2 = v1;
+    if (in1) {
+      r = (y + 1) * stride + b;
+      v2 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
+    }
+    let v3 = v2;
+    if (in2) {
+      r = (y + 2) * stride + b;
+      v3 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
+    }
+    let v4 = v3;
+    if (in3) {
+      r = (y + 3) * stride + b;
+      v4 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
+    }
     const v = cubic(v1, v2, v3, v4, dy);
     out[o + b] = v <= 0 ? 0 : v >= 255 ? 255 : v;
   }
-};
+}
 
 /**
  * PIL `img.transform(img.size, AFFINE, data, resample, fillcolor)` for RGB: a source point outside
@@ -74,7 +91,9 @@ const bicubic: Sampler = (src, w, h, xin, yin, out, o) => {
 export function affinePIL(img: RGBImage, data: AffineData, resample: Interpolation, fill: readonly [number, number, number]): RGBImage {
   const { width: w, height: h } = img;
   const out = createImage(w, h);
-  const sample = resample === 'bicubic' ? bicubic : bilinear;
+  const src = img.data;
+  const dst = out.data;
+  const bicubic = resample === 'bicubic';
   const [a, b, c, d, e, f] = data;
   for (let y = 0; y < h; y++) {
     const yin = y + 0.5;
@@ -84,11 +103,13 @@ export function affinePIL(img: RGBImage, data: AffineData, resample: Interpolati
       const sy = d * xin + e * yin + f;
       const o = (y * w + x) * 3;
       if (sx < 0 || sx >= w || sy < 0 || sy >= h) {
-        out.data[o] = fill[0];
-        out.data[o + 1] = fill[1];
-        out.data[o + 2] = fill[2];
+        dst[o] = fill[0];
+        dst[o + 1] = fill[1];
+        dst[o + 2] = fill[2];
+      } else if (bicubic) {
+        bicubicAt(src, w, h, sx, sy, dst, o);
       } else {
-        sample(img.data, w, h, sx, sy, out.data, o);
+        bilinearAt(src, w, h, sx, sy, dst, o);
       }
     }
   }
