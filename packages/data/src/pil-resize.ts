@@ -1,5 +1,6 @@
 import { createImage, type RGBImage } from './image.js';
 import { DataError } from './errors.js';
+import { horizontalSIMD, verticalSIMD } from './kernels/resample-wasm.js';
 
 /** The PIL resampling filters timm uses. */
 export type Interpolation = 'bilinear' | 'bicubic';
@@ -124,12 +125,18 @@ function resampleVertical(src: Uint8Array, w: number, outH: number, c: Coeffs, r
   return out;
 }
 
+export interface ResizeOptions {
+  /** Use the WebAssembly SIMD passes when available (default); false = the scalar JS passes (the definition). */
+  simd?: boolean;
+}
+
 /**
  * PIL `Image.resize(size, resample)` for RGB, bit for bit: separable (horizontal pass, then vertical),
  * kernel support scaled by max(1, in/out) (antialiased downscaling), border taps cut and renormalised,
  * 22-bit fixed-point weights, each pass rounded to uint8. A side that keeps its size skips its pass.
  */
-export function resizePIL(img: RGBImage, width: number, height: number, interpolation: Interpolation): RGBImage {
+export function resizePIL(img: RGBImage, width: number, height: number, interpolation: Interpolation, options: ResizeOptions = {}): RGBImage {
+  const simd = options.simd ?? true;
   const filter = FILTERS[interpolation];
   if (filter === undefined) throw new DataError(`unknown interpolation '${String(interpolation)}' (use bilinear or bicubic)`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -149,9 +156,12 @@ export function resizePIL(img: RGBImage, width: number, height: number, interpol
       first = vert.bounds[0]!;
       last = vert.bounds[(height - 1) * 2]! + vert.bounds[(height - 1) * 2 + 1]!;
     }
-    data = resampleHorizontal(img.data, img.width, first, last - first, width, precomputeCoeffs(img.width, width, filter));
+    const horiz = precomputeCoeffs(img.width, width, filter);
+    data =
+      (simd ? horizontalSIMD(img.data, img.width, first, last - first, width, horiz) : null) ??
+      resampleHorizontal(img.data, img.width, first, last - first, width, horiz);
     rowShift = first;
   }
-  if (vert) data = resampleVertical(data, width, height, vert, rowShift);
+  if (vert) data = (simd ? verticalSIMD(data, width * 3, height, vert, rowShift) : null) ?? resampleVertical(data, width, height, vert, rowShift);
   return createImage(width, height, data);
 }
