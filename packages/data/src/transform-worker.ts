@@ -1,5 +1,6 @@
 // Worker thread: decodes and transforms images, replying with the uint8 pixels (buffer transferred).
 import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { decodeImage } from './decode.js';
 import { compileTransform, type TransformSpec } from './transform-spec.js';
 
@@ -11,6 +12,11 @@ export interface WorkerTask {
 }
 
 export type WorkerReply = { id: number; width: number; height: number; data: Uint8Array } | { id: number; error: string; code?: string };
+
+// One decode thread per worker (the pool already runs one worker per core) and no libvips operation
+// cache: every file is decoded once, so caching only holds memory.
+sharp.concurrency(1);
+sharp.cache(false);
 
 const transform = compileTransform((workerData as { spec: TransformSpec }).spec);
 

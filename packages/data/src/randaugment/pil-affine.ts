@@ -58,27 +58,15 @@ function bicubicAt(src: Uint8Array, w: number, h: number, xin: number, yin: numb
   const c3 = clampX(x + 3, w) * 3;
   const stride = w * 3;
   const r0 = clampX(y, h) * stride;
-  const in1 = y + 1 >= 0 && y + 1 < h;
-  const in2 = y + 2 >= 0 && y + 2 < h;
-  const in3 = y + 3 >= 0 && y + 3 < h;
+  const r1 = y + 1 >= 0 && y + 1 < h ? (y + 1) * stride : -1;
+  const r2 = y + 2 >= 0 && y + 2 < h ? (y + 2) * stride : -1;
+  const r3 = y + 3 >= 0 && y + 3 < h ? (y + 3) * stride : -1;
   for (let b = 0; b < 3; b++) {
-    let r = r0 + b;
-    const v1 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
-    let v2 = v1;
-    if (in1) {
-      r = (y + 1) * stride + b;
-      v2 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
-    }
-    let v3 = v2;
-    if (in2) {
-      r = (y + 2) * stride + b;
-      v3 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
-    }
-    let v4 = v3;
-    if (in3) {
-      r = (y + 3) * stride + b;
-      v4 = cubic(src[r + c0]!, src[r + c1]!, src[r + c2]!, src[r + c3]!, dx);
-    }
+    // A row outside the image repeats the previous row's value, as PIL's BICUBIC_BODY.
+    const v1 = cubic(src[r0 + c0 + b]!, src[r0 + c1 + b]!, src[r0 + c2 + b]!, src[r0 + c3 + b]!, dx);
+    const v2 = r1 < 0 ? v1 : cubic(src[r1 + c0 + b]!, src[r1 + c1 + b]!, src[r1 + c2 + b]!, src[r1 + c3 + b]!, dx);
+    const v3 = r2 < 0 ? v2 : cubic(src[r2 + c0 + b]!, src[r2 + c1 + b]!, src[r2 + c2 + b]!, src[r2 + c3 + b]!, dx);
+    const v4 = r3 < 0 ? v3 : cubic(src[r3 + c0 + b]!, src[r3 + c1 + b]!, src[r3 + c2 + b]!, src[r3 + c3 + b]!, dx);
     const v = cubic(v1, v2, v3, v4, dy);
     out[o + b] = v <= 0 ? 0 : v >= 255 ? 255 : v;
   }
