@@ -81,23 +81,25 @@ export function affinePIL(img: RGBImage, data: AffineData, resample: Interpolati
   const out = createImage(w, h);
   const src = img.data;
   const dst = out.data;
-  const bicubic = resample === 'bicubic';
   const [a, b, c, d, e, f] = data;
+  const [f0, f1, f2] = fill;
+  const sample = resample === 'bicubic' ? bicubicAt : bilinearAt;
   for (let y = 0; y < h; y++) {
     const yin = y + 0.5;
-    for (let x = 0; x < w; x++) {
+    // The row's constant terms, added in PIL's order: (a·x' + b·y') + c.
+    const by = b * yin;
+    const ey = e * yin;
+    let o = y * w * 3;
+    for (let x = 0; x < w; x++, o += 3) {
       const xin = x + 0.5;
-      const sx = a * xin + b * yin + c;
-      const sy = d * xin + e * yin + f;
-      const o = (y * w + x) * 3;
+      const sx = a * xin + by + c;
+      const sy = d * xin + ey + f;
       if (sx < 0 || sx >= w || sy < 0 || sy >= h) {
-        dst[o] = fill[0];
-        dst[o + 1] = fill[1];
-        dst[o + 2] = fill[2];
-      } else if (bicubic) {
-        bicubicAt(src, w, h, sx, sy, dst, o);
+        dst[o] = f0;
+        dst[o + 1] = f1;
+        dst[o + 2] = f2;
       } else {
-        bilinearAt(src, w, h, sx, sy, dst, o);
+        sample(src, w, h, sx, sy, dst, o);
       }
     }
   }
