@@ -26,6 +26,7 @@ export interface TrainTransform {
 }
 
 /**
+ * The DeiT training transform of the paper's recipes (docs/algorithm.md §7.3).
  * RandomResizedCrop → horizontal flip → RandAugment, on uint8 pixels (timm's chain up to `ToNumpy`;
  * normalisation and RandomErasing run at batch assembly, as OFQ's prefetcher does). The draws are taken
  * in timm's order from one `Draws`.
