@@ -17,17 +17,32 @@ export async function decodeImage(source: string | Uint8Array, name = typeof sou
   }
   try {
     // failOn 'warning': a truncated JPEG is an error, as it is for PIL (LOAD_TRUNCATED_IMAGES off).
-    // No colour management: PIL ignores embedded ICC profiles, so must we.
-    const { data, info } = await sharp(bytes, { failOn: 'warning', pages: 1 })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return createImage(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.length));
+    // sharp's output is sRGB already; grey and alpha are handled below, as `convert('RGB')` does.
+    const { data, info } = await sharp(bytes, { failOn: 'warning', pages: 1, sequentialRead: true }).raw().toBuffer({ resolveWithObject: true });
+    return toRGB(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
   } catch (e) {
     throw new DataError(`cannot decode image ${name}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** PIL `convert('RGB')` of L, LA, RGB and RGBA pixels: grey is replicated, alpha dropped (not composited). */
+function toRGB(data: Uint8Array, width: number, height: number, channels: number): RGBImage {
+  if (channels === 3) return createImage(width, height, data);
+  if (channels < 1 || channels > 4) throw new Error(`decoded to ${channels} channels`);
+  const out = createImage(width, height);
+  const n = width * height;
+  for (let i = 0; i < n; i++) {
+    const s = i * channels;
+    const d = i * 3;
+    if (channels <= 2) {
+      out.data[d] = out.data[d + 1] = out.data[d + 2] = data[s]!;
+    } else {
+      out.data[d] = data[s]!;
+      out.data[d + 1] = data[s + 1]!;
+      out.data[d + 2] = data[s + 2]!;
+    }
+  }
+  return out;
 }
 
 /** Encodes RGB pixels as PNG (lossless), for `ofq augment` and contact sheets. */

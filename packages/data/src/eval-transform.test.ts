@@ -15,6 +15,14 @@ describe('decode', () => {
     expect(sha256(img.data)).toBe(rec.decoded_sha256_rgb);
   });
 
+  it('converts grey and RGBA like PIL convert(RGB): grey replicated, alpha dropped', async () => {
+    const sharp = (await import('sharp')).default;
+    const grey = await sharp(new Uint8Array([0, 100, 200, 255]), { raw: { width: 2, height: 2, channels: 1 } }).png().toBuffer();
+    expect(Array.from((await decodeImage(grey)).data)).toEqual([0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]);
+    const rgba = await sharp(new Uint8Array([10, 20, 30, 0, 40, 50, 60, 128]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+    expect(Array.from((await decodeImage(rgba)).data)).toEqual([10, 20, 30, 40, 50, 60]);
+  });
+
   it('names the file of corrupt data', async () => {
     const jpg = loadGoldenBytes('transforms/src/coffee.jpg');
     await expect(decodeImage(jpg.subarray(0, 2000), 'train/cat/broken.jpg')).rejects.toThrow(/train\/cat\/broken\.jpg/);
