@@ -1,6 +1,6 @@
 // Throughput of the @ofq/data train and eval pipelines next to PyTorch's DataLoader (2 workers,
 // torchvision ImageFolder, the same timm chain in PIL: throughput.py), interleaved in one run, plus the
-// loader's resident memory over many images. Writes bench/results/throughput-<date>.json.
+// loader's resident memory over many images. Writes bench/results/throughput-<date-time>.json.
 //
 //   pnpm --filter @ofq/data bench [-- --images 1536 --rounds 3 --rss-images 10000 --workers 2]
 import { spawnSync } from 'node:child_process';
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     memory,
   };
   mkdirSync(join(here, 'results'), { recursive: true });
-  const file = join(here, 'results', `throughput-${result.date.slice(0, 10)}.json`);
+  const file = join(here, 'results', `throughput-${result.date.slice(0, 16).replace(/[:T]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   console.log(`train: ratio ${result.train.ratio_median.toFixed(2)} · eval: ratio ${result.eval.ratio_median.toFixed(2)} → ${file}`);
 }
