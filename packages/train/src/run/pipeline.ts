@@ -17,6 +17,7 @@ import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
+import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
 
 export interface TrainOptions {
   /** The recipe (ignored when resuming: the run directory's config.json is used). */
@@ -340,6 +341,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     loadBest(student, finalDir, 'ofq-reference');
     const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
     timer.lap('testQuant');
+    const shipped = writeRunModel(join(runDir, RUN_MODEL_FILE), student, teacher, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 });
     // Plotted at the last optimizer step of the stage the model came from.
     metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
     metrics.close();
@@ -373,7 +375,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       seconds,
       timings: timer.seconds,
       reportPath,
-      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
+      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}% · ${formatPackedSize(shipped)}`,
     };
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
