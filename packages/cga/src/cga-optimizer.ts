@@ -153,8 +153,9 @@ export class CGAOptimizer extends tf.Optimizer {
         // Restore frozen entries bit for bit: undoes decoupled weight decay and momentum on them.
         tf.tidy(() => sel.variable.assign(tf.where(trainable, sel.variable, saved))); // assign inside tidy: the where result is released
       }
+      // Kept: model.fit calls applyGradients inside its own tidy, and the stats are read later.
       const counts = masks.length
-        ? tf.tidy(() => tf.stack(masks.map((m) => tf.sum(tf.cast(tf.logicalNot(m.trainable), 'int32')))))
+        ? tf.keep(tf.tidy(() => tf.stack(masks.map((m) => tf.sum(tf.cast(tf.logicalNot(m.trainable), 'int32'))))))
         : null;
       this.counts?.dispose();
       this.counts = counts;

@@ -10,6 +10,9 @@ import { OFQ_METADATA_FORMAT, OFQ_METADATA_KEY, parseOFQMetadata, type OFQMetada
 import { planOFQ, type ApplyOFQOptions, type LayerPlan, type WeightMethod } from './ofq-plan.js';
 import { formatSummary, type OFQSummary } from './ofq-summary.js';
 import { hookTrainableSteps } from './trainable-steps-hook.js';
+import { cgaForOFQ, type OFQCGAOptions } from './ofq-cga.js';
+import { OFQMetricsCallback, type OFQMetricsOptions } from './metrics-callback.js';
+import type { CGAOptimizer } from '@ofq/cga';
 
 /** One quantized layer as the handle reports it. */
 export interface OFQLayer {
@@ -48,6 +51,10 @@ export interface OFQHandle {
   stepValues(): OFQStepValues;
   /** Integer codes and per-channel scales of every quantized kernel, keyed by layer name. */
   export(): Record<string, QuantizedWeights>;
+  /** CGA around `optimizer` for these kernels with their own quantizers (see `cgaForOFQ`). */
+  cga(optimizer: tf.Optimizer, o?: OFQCGAOptions): CGAOptimizer;
+  /** A `model.fit` callback recording kernel and step statistics as plain numbers (see `OFQMetricsCallback`). */
+  metricsCallback(o?: OFQMetricsOptions): OFQMetricsCallback;
   /** The record `model.save` stores under `userDefinedMetadata.ofq`. */
   toMetadata(): OFQMetadata;
   /** Restores the float forward pass and the model's own `save`/training lists; the steps stay until `dispose()`. */
@@ -169,11 +176,13 @@ function createHandle(model: LayersModel, quants: LayerQuant[], skipped: string[
     else delete (m as { save?: unknown }).save;
     active = false;
   };
-  return {
+  const handle: OFQHandle = {
     get active() {
       return active;
     },
     layers,
+    cga: (optimizer, o) => cgaForOFQ(handle, optimizer, o),
+    metricsCallback: (o) => new OFQMetricsCallback(handle, o),
     summary: () => formatSummary(model, quants, skipped, active),
     quantizedWeights: () =>
       quants.map((q) => ({ name: `${q.name}/${q.kernelWeight.name.split('/').pop()}`, quantizer: q.weightQuantizer, variable: q.kernel, read: () => q.kernel.clone() })),
@@ -187,6 +196,7 @@ function createHandle(model: LayersModel, quants: LayerQuant[], skipped: string[
       for (const q of quants) q.dispose();
     },
   };
+  return handle;
 }
 
 function stepValues(quants: LayerQuant[]): OFQStepValues {

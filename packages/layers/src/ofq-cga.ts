@@ -1,11 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { OfqError } from '@ofq/core';
 import { createCGA, type CGAOptimizer, type CGAOptions } from '@ofq/cga';
 import type { OFQHandle } from './apply-ofq.js';
 
-export interface OFQCGAOptions extends Omit<CGAOptions, 'quantizer' | 'select'> {
+export interface OFQCGAOptions extends Omit<CGAOptions, 'bits' | 'select'> {
   /** Which quantized kernels to anneal (names `layer/kernel`; default all of them). */
   select?: CGAOptions['select'];
-  /** Also anneal kernels whose bit-width is above this (default 4: 8-bit first/last layers are left free). */
+  /** Anneal kernels up to this bit-width (default 4: the 8-bit first/last layers of OFQ stay free). */
   maxBits?: number;
 }
 
@@ -16,10 +17,12 @@ export interface OFQCGAOptions extends Omit<CGAOptions, 'quantizer' | 'select'> 
  */
 export function cgaForOFQ(handle: OFQHandle, optimizer: tf.Optimizer, o: OFQCGAOptions = {}): CGAOptimizer {
   const maxBits = o.maxBits ?? 4;
-  const params = handle
-    .quantizedWeights()
-    .filter((r) => r.quantizer.bits <= maxBits && r.variable !== null)
-    .map((r) => ({ name: r.name, variable: r.variable as tf.Variable, quantizer: r.quantizer }));
+  const refs = handle.quantizedWeights().filter((r) => r.quantizer.bits <= maxBits && r.variable !== null);
+  if (refs.length === 0) throw new OfqError(`cgaForOFQ: no quantized kernel at or below maxBits ${maxBits} to anneal`, { code: 'E_OFQ_OPTIONS' });
+  // TEMPORARY until CGA takes a quantizer per parameter: one StatsQ bit-width for all.
+  const bits = new Set(refs.map((r) => `${r.quantizer.kind}:${r.quantizer.bits}`));
+  if (bits.size !== 1 || refs[0].quantizer.kind !== 'statsq') throw new OfqError(`cgaForOFQ: CGA anneals one StatsQ bit-width today, the selection has ${[...bits].join(', ')}`, { code: 'E_OFQ_OPTIONS' });
+  const params = refs.map((r) => ({ name: r.name, variable: r.variable as tf.Variable, quantizer: r.quantizer }));
   const { maxBits: _ignored, ...cga } = o;
-  return createCGA(optimizer, params, { select: '**', ...cga });
+  return createCGA(optimizer, params, { select: '**', ...cga, bits: refs[0].quantizer.bits });
 }
