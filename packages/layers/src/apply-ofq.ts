@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { OfqError, type QuantizedWeights, type WeightQuantizer } from '@ofq/core';
-import type { QuantizedWeightRef } from './pending-core.js';
+import { OfqError, type QuantizedWeightRef, type QuantizedWeights, type WeightQuantizer } from '@ofq/core';
 import type { LSQQuantizer } from '@ofq/lsq';
 import { LayerQuant } from './layer-quant.js';
-import type { OFQLayerLike } from './layer-select.js';
+import { QUANTIZABLE_KERNELS, type OFQLayerLike } from './layer-select.js';
 import { OFQ_METADATA_FORMAT, OFQ_METADATA_KEY, parseOFQMetadata, type OFQMetadata } from './ofq-metadata.js';
 import { planOFQ, type ApplyOFQOptions, type LayerPlan, type WeightMethod } from './ofq-plan.js';
 import { formatSummary, type OFQSummary } from './ofq-summary.js';
@@ -185,7 +184,7 @@ function createHandle(model: LayersModel, quants: LayerQuant[], skipped: string[
     metricsCallback: (o) => new OFQMetricsCallback(handle, o),
     summary: () => formatSummary(model, quants, skipped, active),
     quantizedWeights: () =>
-      quants.map((q) => ({ name: `${q.name}/${q.kernelWeight.name.split('/').pop()}`, quantizer: q.weightQuantizer, variable: q.kernel, read: () => q.kernel.clone() })),
+      quants.map((q) => ({ name: `${q.name}/${QUANTIZABLE_KERNELS[q.layer.getClassName()]}`, quantizer: q.weightQuantizer, variable: q.kernel, read: () => q.kernel.clone() })),
     variables,
     stepValues: () => stepValues(quants),
     export: () => Object.fromEntries(quants.map((q) => [q.name, q.weightQuantizer.codes(q.kernel)])),

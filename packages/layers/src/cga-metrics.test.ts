@@ -45,6 +45,26 @@ describe('CGA and metrics from the handle', () => {
     model.dispose();
   });
 
+  it("CGA masks each kernel on its own grid: LSQ kernels, and depthwise kernels per output channel", () => {
+    const model = tinyConvNet();
+    const h = applyOFQ(model, { weightBits: 3, method: 'lsq', include: ['dw', 'head'] });
+    const cga = h.cga(tf.train.sgd(0.1), { boundaryRange: 0.2 });
+    expect(cga.selected.map((s) => [s.name, s.quantizer.kind])).toEqual([
+      ['dw/depthwise_kernel', 'lsq'],
+      ['head/kernel', 'lsq'],
+    ]);
+    // The depthwise mask comes from the [3, 3, 1, 4] channel view: same entries as masking the view itself.
+    const dw = h.layers[0];
+    const v = dw.weightQuantizer.preRound(dw.kernel);
+    const inner = (dw.weightQuantizer as unknown as { inner: { preRound(w: tf.Tensor): tf.Tensor } }).inner;
+    const direct = tf.tidy(() => tf.reshape(inner.preRound(tf.reshape(dw.kernel, [3, 3, 1, 4])), [3, 3, 4, 1]));
+    expect(Array.from(v.dataSync())).toEqual(Array.from(direct.dataSync()));
+    tf.dispose([v, direct]);
+    cga.dispose();
+    h.dispose();
+    model.dispose();
+  });
+
   it('metrics: the 2-bit SQNR of a Dense kernel is what the quantizer gives by hand', () => {
     const model = tf.sequential();
     model.add(tf.layers.dense({ units: 2, inputShape: [2], useBias: false, name: 'fc' }));

@@ -1,6 +1,5 @@
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
-import { OfqError } from '@ofq/core';
-import { nameMatcher } from './pending-core.js';
+import { OfqError, nameMatcher } from '@ofq/core';
 
 /** The parts of a tfjs-layers weight (`LayerVariable`) that applyOFQ uses. */
 export interface LayerWeightLike {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { weightCodes, weightFakeQuant } from '@ofq/core';
-import { DEFAULT_BOUNDARY_RANGES, boundaryOccupancyTensor, sqnrTensor, thresholdDistance } from '@ofq/metrics';
+import { DEFAULT_BOUNDARY_RANGES, boundaryOccupancyTensor, sqnrTensor, weightThresholdDistance } from '@ofq/metrics';
 import type { OFQHandle } from './apply-ofq.js';
 
 export interface OFQLayerStats {
@@ -88,7 +88,7 @@ export class OFQMetricsCallback {
       const packed = tf.tidy(() =>
         tf.concat([
           tf.reshape(sqnrTensor(w, weightFakeQuant(q, w)), [1]),
-          boundaryOccupancyTensor(thresholdDistance(q.preRound(w), [q.codeRange[0], q.codeRange[1]]), this.ranges),
+          boundaryOccupancyTensor(weightThresholdDistance(w, q), this.ranges),
           tf.reshape(prev ? tf.mean(tf.cast(tf.notEqual(codes, prev), 'float32')) : tf.scalar(0), [1]),
         ]),
       );

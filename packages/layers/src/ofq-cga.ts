@@ -3,7 +3,7 @@ import { OfqError } from '@ofq/core';
 import { createCGA, type CGAOptimizer, type CGAOptions } from '@ofq/cga';
 import type { OFQHandle } from './apply-ofq.js';
 
-export interface OFQCGAOptions extends Omit<CGAOptions, 'bits' | 'select'> {
+export interface OFQCGAOptions extends Omit<CGAOptions, 'quantizer' | 'select'> {
   /** Which quantized kernels to anneal (names `layer/kernel`; default all of them). */
   select?: CGAOptions['select'];
   /** Anneal kernels up to this bit-width (default 4: the 8-bit first/last layers of OFQ stay free). */
@@ -19,10 +19,7 @@ export function cgaForOFQ(handle: OFQHandle, optimizer: tf.Optimizer, o: OFQCGAO
   const maxBits = o.maxBits ?? 4;
   const refs = handle.quantizedWeights().filter((r) => r.quantizer.bits <= maxBits && r.variable !== null);
   if (refs.length === 0) throw new OfqError(`cgaForOFQ: no quantized kernel at or below maxBits ${maxBits} to anneal`, { code: 'E_OFQ_OPTIONS' });
-  // TEMPORARY until CGA takes a quantizer per parameter: one StatsQ bit-width for all.
-  const bits = new Set(refs.map((r) => `${r.quantizer.kind}:${r.quantizer.bits}`));
-  if (bits.size !== 1 || refs[0].quantizer.kind !== 'statsq') throw new OfqError(`cgaForOFQ: CGA anneals one StatsQ bit-width today, the selection has ${[...bits].join(', ')}`, { code: 'E_OFQ_OPTIONS' });
   const params = refs.map((r) => ({ name: r.name, variable: r.variable as tf.Variable, quantizer: r.quantizer }));
   const { maxBits: _ignored, ...cga } = o;
-  return createCGA(optimizer, params, { select: '**', ...cga, bits: refs[0].quantizer.bits });
+  return createCGA(optimizer, params, { select: '**', ...cga });
 }
