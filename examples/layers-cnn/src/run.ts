@@ -42,7 +42,7 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /**
  * FP training, then applyOFQ W4A4 and W2A2 QAT from the float model (first layer at 8 bits, as OFQ keeps
- * its first and last layers), then the W2A2 model is saved, loaded back, and trained further with and
+ * its first and last layers, with a float input), then the W2A2 model is saved, loaded back, and trained further with and
  * without CGA (OFQ's second stage).
  */
 export async function runLayersCnn(o: RunOptions): Promise<RunResult> {
@@ -72,8 +72,10 @@ export async function runLayersCnn(o: RunOptions): Promise<RunResult> {
     for (const bits of [4, 2]) {
       const model = createConvNet();
       model.setWeights(floatWeights);
-      // ← the OFQ part: kernels by StatsQ, inputs by LSQ (steps set on `sample`), the first layer at 8 bits.
-      const ofq = applyOFQ(model, { weightBits: bits, actBits: bits, sample, overrides: [{ layers: '<first>', weightBits: 8, actBits: 8 }] });
+      // ← the OFQ part: kernels by StatsQ, inputs by LSQ (steps set on `sample`); the first layer keeps 8-bit
+      // weights and its float input (pixels are 8-bit values already, and a learnable input step there
+      // would cost one more convolution per step: the gradient with respect to the image).
+      const ofq = applyOFQ(model, { weightBits: bits, actBits: bits, sample, overrides: [{ layers: '<first>', weightBits: 8, actBits: null }] });
       const ptqAccuracy = acc(model);
       model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy' });
       await fit(model); // unchanged training loop, now quantization-aware (kernels and steps train)
