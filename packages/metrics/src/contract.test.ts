@@ -9,6 +9,7 @@ import { FixedStepQuantizer, TEST_BACKENDS, expectNoLeaks, useBackend } from '@o
 import { boundaryOccupancy, weightSQNR, weightThresholdDistance } from './quant-metrics.js';
 import { MetricsRecorder } from './recorder.js';
 import { readRun } from './run-format.js';
+import { layerType } from './report-charts.js';
 
 describe('metrics through the quantizer contract', () => {
   beforeAll(() => useBackend(TEST_BACKENDS[0]));
@@ -65,5 +66,44 @@ describe('metrics through the quantizer contract', () => {
     expect(run.meta.layers[0].bits).toBe(3);
     w.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('recorder sampling', () => {
+  beforeAll(() => useBackend(TEST_BACKENDS[0]));
+  it('follows the same entries of a layer whatever else is tracked (comparable variants)', () => {
+    const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'ofq-sample-')));
+    const big = tf.variable(tf.randomNormal([64, 64], 0, 1, 'float32', 3));
+    const other = tf.variable(tf.randomNormal([64, 64], 0, 1, 'float32', 4));
+    const q = new FixedStepQuantizer(new Array(64).fill(0.5));
+    const a = new MetricsRecorder({ dir: dirs[0], layers: [{ name: 'blocks.0.mlp.fc1.weight', quantizer: q, variable: big }], sampleSize: 100 });
+    const b = new MetricsRecorder({
+      dir: dirs[1],
+      layers: [
+        { name: 'blocks.0.attn.qk.weight', quantizer: q, variable: other },
+        { name: 'blocks.0.mlp.fc1.weight', quantizer: q, variable: big },
+      ],
+      sampleSize: 100,
+    });
+    const ra = a.record({});
+    const rb = b.record({});
+    expect(rb.layers['blocks.0.mlp.fc1.weight']).toEqual(ra.layers['blocks.0.mlp.fc1.weight']);
+    a.close();
+    b.close();
+    tf.dispose([big, other]);
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('layer types for per-type oscillation', () => {
+  it('groups W_qk with q/k, and tells v, proj, MLP and the rest apart', () => {
+    expect(layerType('blocks.3.attn.qk.weight')).toBe('q/k');
+    expect(layerType('blocks.3.attn.q.weight')).toBe('q/k');
+    expect(layerType('blocks.3.attn.k.weight')).toBe('q/k');
+    expect(layerType('blocks.3.attn.v.weight')).toBe('v');
+    expect(layerType('blocks.3.attn.proj.weight')).toBe('proj');
+    expect(layerType('blocks.3.mlp.fc2.weight')).toBe('mlp');
+    expect(layerType('head.weight')).toBe('other');
+    expect(layerType('blocks.3.attn.qkv.weight')).toBe('other');
   });
 });
