@@ -48,6 +48,7 @@ const checks = {
   metrics: `if (typeof m.renderReport !== 'function') throw new Error('no renderReport'); return new m.TrackOscillation({ momentum: 0.01 }).call(tf.tensor1d([1, -1])).shape.join('x');`,
   train: `const r = m.listRecipes(); if (!r.includes('mnist-micro')) throw new Error('recipes missing from the tarball: ' + r); return r.length;`,
   accel: `return m.installAccel({ engine: 'auto' }).engine;`,
+  layers: `const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 })] }); const h = m.applyOFQ(model, { weightBits: 2, actBits: 4, sample: tf.ones([2, 3]) }); return h.summary().layers.length;`,
 };
 
 function script(kind) {
