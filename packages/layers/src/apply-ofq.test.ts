@@ -130,6 +130,25 @@ describe('applyOFQ', () => {
     model.dispose();
   });
 
+  it('functional models too; include globs match layer or class names exactly (Conv2D is not DepthwiseConv2D)', async () => {
+    const input = tf.input({ shape: [8, 8, 1] });
+    const c = tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu', name: 'c1' }).apply(input) as tf.SymbolicTensor;
+    const d = tf.layers.depthwiseConv2d({ kernelSize: 3, name: 'd1' }).apply(c) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 10, activation: 'softmax', name: 'fc' }).apply(tf.layers.flatten().apply(d) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const { x, y } = tinyData(8);
+    const h = applyOFQ(model, { weightBits: 2, actBits: 2, sample: x, include: ['Conv2D', 'f?'] });
+    expect(h.layers.map((l) => l.name)).toEqual(['c1', 'fc']);
+    expect(h.summary().skipped).toEqual(['d1']);
+    model.compile({ optimizer: tf.train.sgd(0.5), loss: 'categoricalCrossentropy' });
+    const before = h.stepValues().act;
+    await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+    expect(h.stepValues().act.fc).not.toBe(before.fc);
+    h.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   it('dispose releases every tensor applyOFQ created', () => {
     const model = tinyConvNet();
     const { x } = tinyData(2);
