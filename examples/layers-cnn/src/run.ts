@@ -124,15 +124,16 @@ async function stage2(
   const plainAccuracy = acc(model);
   log(`W2A2 + stage 2    test accuracy ${pct(plainAccuracy)} (no CGA, lr ${lr})`);
 
-  const stepsBefore = Object.values(ofq.stepValues().act);
+  const quantizedInputs = (v: Record<string, number | null>) => Object.values(v).filter((x) => x !== null); // the first layer's input is float
+  const stepsBefore = quantizedInputs(ofq.stepValues().act);
   const adam = tf.train.adam(lr);
   const cga = ofq.cga(adam, { boundaryRange: 0.005 }); // OFQ's CGA stage: confident kernel entries frozen
   loaded.compile({ optimizer: cga, loss: 'categoricalCrossentropy' });
   await fit(loaded);
   const cgaAccuracy = acc(loaded);
   const frozenFraction = cga.frozenFraction;
-  const stepsAfter = Object.values(ofq.stepValues().act);
-  const stepsTrainAfterLoad = stepsAfter.every((v, i) => v !== stepsBefore[i]);
+  const stepsAfter = quantizedInputs(ofq.stepValues().act);
+  const stepsTrainAfterLoad = stepsAfter.length > 0 && stepsAfter.every((v, i) => v !== stepsBefore[i]);
   log(`W2A2 + CGA        test accuracy ${pct(cgaAccuracy)} (from the loaded model, lr ${lr}; CGA froze ${pct(frozenFraction)} of the 2-bit kernels at the last step)`);
   cga.dispose();
   adam.dispose();
