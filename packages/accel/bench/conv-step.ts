@@ -4,10 +4,12 @@
  *   accel        tfjs-backend-wasm + installAccel() (the default backend as applications set it up)
  *   stock cpu    tfjs-backend-cpu, no accel (stock wasm cannot train a convnet: no Conv2DBackpropFilter)
  *   pytorch      bench/cnn_torch.py (same net, same threads), driven step by step over stdin
+ *   … and accel / PyTorch with one thread each (a loaded machine stalls 2-thread OpenMP steps)
  * and, on accel, the same net written as plain ops (fp-ops) and as W4A4 QAT (w4a4-ops: StatsQ on
  * the conv/dense kernels, LSQ 4-bit on their inputs), which is what applyOFQ does to the model.
  *
  *   pnpm --filter @ofq/accel bench:conv        (BENCH_ROUNDS=5 BENCH_STEPS=10 BENCH_THREADS=2)
+ *   BENCH_PROFILE=layers|fp-ops|w4a4-ops|w4a4-ops-float-image ... (per-kernel times of 10 accel steps of one row instead)
  *
  * Results: a table on stdout and JSON in bench/results/conv-step-<date>.json with the load average.
  */
@@ -29,7 +31,7 @@ const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const BATCH = 64;
 
-type RowId = 'accel fp (layers)' | 'accel fp-ops' | 'accel w4a4-ops' | 'stock cpu fp (layers)' | 'pytorch fp';
+type RowId = 'accel fp (layers)' | 'accel fp (layers), 1 thread' | 'pytorch fp, 1 thread' | 'accel fp-ops' | 'accel w4a4-ops' | 'accel w4a4-ops, float image' | 'stock cpu fp (layers)' | 'pytorch fp';
 interface Samples {
   wall: number[];
   cpu: number[];
@@ -54,8 +56,12 @@ function layersModel(): tf.Sequential {
   return m;
 }
 
-/** The same net as plain ops; `quant`: W4A4 (StatsQ kernels, LSQ inputs with learnable steps). */
-function opsModel(quant: boolean) {
+/**
+ * The same net as plain ops; `quant`: W4A4 (StatsQ kernels, LSQ inputs with learnable steps).
+ * `floatImage`: leave the image (conv1's input) unquantized, so that no input gradient of conv1 is
+ * needed (the LSQ step of the image needs one): shows what that one gradient costs.
+ */
+function opsModel(quant: boolean, floatImage = false) {
   const v = (shape: number[], scale: number) => tf.variable(tf.randomNormal(shape, 0, scale));
   const params = {
     w1: v([5, 5, 1, 8], 0.2), b1: tf.variable(tf.zeros([8])),
@@ -69,13 +75,14 @@ function opsModel(quant: boolean) {
   const a = (t: tf.Tensor, step: tf.Variable) =>
     quant ? lsqQuantize(t, step, { bits: 4, unsigned: true, granularity: 'tensor', gradScale: 1 / Math.sqrt(t.size * 15) }) : t;
   const forward = (x: tf.Tensor4D) => {
-    let h = tf.relu(tf.add(tf.conv2d(a(x, params.s1) as tf.Tensor4D, w(params.w1) as tf.Tensor4D, 1, 'valid'), params.b1)) as tf.Tensor4D;
+    let h = tf.relu(tf.add(tf.conv2d((floatImage ? x : a(x, params.s1)) as tf.Tensor4D, w(params.w1) as tf.Tensor4D, 1, 'valid'), params.b1)) as tf.Tensor4D;
     h = tf.maxPool(h, 2, 2, 'valid');
     h = tf.relu(tf.add(tf.conv2d(a(h, params.s2) as tf.Tensor4D, w(params.w2) as tf.Tensor4D, 1, 'valid'), params.b2)) as tf.Tensor4D;
     h = tf.maxPool(h, 2, 2, 'valid');
     return tf.add(tf.matMul(a(tf.reshape(h, [x.shape[0], 256]), params.s3) as tf.Tensor2D, w(params.w3) as tf.Tensor2D), params.b3);
   };
-  const trainable = quant ? Object.values(params) : [params.w1, params.b1, params.w2, params.b2, params.w3, params.b3];
+  const fp = [params.w1, params.b1, params.w2, params.b2, params.w3, params.b3];
+  const trainable = quant ? [...fp, ...(floatImage ? [] : [params.s1]), params.s2, params.s3] : fp;
   return {
     step(x: tf.Tensor4D, y: tf.Tensor2D) {
       const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, forward(x)) as tf.Scalar, true, trainable);
@@ -119,10 +126,10 @@ function torchPython(): string | undefined {
 }
 
 /** cnn_torch.py in server mode: `run(n)` times n steps there and returns its samples. */
-async function startTorch(py: string) {
-  const child = spawn(py, [path.join(HERE, 'cnn_torch.py'), '--batch', String(BATCH), '--threads', String(THREADS)], {
+async function startTorch(py: string, threads: number) {
+  const child = spawn(py, [path.join(HERE, 'cnn_torch.py'), '--batch', String(BATCH), '--threads', String(threads)], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, OMP_NUM_THREADS: String(THREADS) },
+    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
   });
   const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => JSON.parse((await lines.next()).value as string);
@@ -139,7 +146,49 @@ async function startTorch(py: string) {
   };
 }
 
+/** CPU time (process, all threads: steadier than wall time on a shared machine) of every wasm kernel call of `n` steps. */
+async function profile(n: number, step: () => unknown | Promise<unknown>): Promise<void> {
+  const stats = new Map<string, { ms: number; calls: number }>();
+  for (const k of tf.getKernelsForBackend('wasm')) {
+    const inner = k.kernelFunc;
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel({
+      ...k,
+      kernelFunc: ((args: Parameters<typeof inner>[0]) => {
+        const t0 = cpuMs();
+        const r = inner(args);
+        const s = stats.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        s.ms += cpuMs() - t0;
+        s.calls++;
+        stats.set(k.kernelName, s);
+        return r;
+      }) as typeof inner,
+    });
+  }
+  const t0 = cpuMs();
+  for (let i = 0; i < n; i++) await step();
+  const total = (cpuMs() - t0) / n;
+  let inKernels = 0;
+  for (const s of stats.values()) inKernels += s.ms / n;
+  console.log(`step ${total.toFixed(1)} ms CPU time (all threads), of which ${inKernels.toFixed(1)} ms inside kernels; per step:`);
+  for (const [name, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+    console.log(`${name.padEnd(36)} ${(s.ms / n).toFixed(2).padStart(8)} ms  ${String(s.calls / n).padStart(5)} calls`);
+  }
+}
+
 async function main() {
+  if (process.env.BENCH_PROFILE) {
+    await tf.setBackend('wasm');
+    await tf.ready();
+    console.log(installAccel({ threads: THREADS }));
+    const { x, y } = batch();
+    const which = process.env.BENCH_PROFILE;
+    const m = which === 'layers' ? layersModel() : opsModel(which.startsWith('w4a4'), which === 'w4a4-ops-float-image');
+    const step = () => ('trainOnBatch' in m ? m.trainOnBatch(x, y) : m.step(x, y));
+    for (let i = 0; i < 3; i++) await step();
+    await profile(10, step);
+    return;
+  }
   const started = new Date().toISOString();
   const loadStart = os.loadavg();
   const samples = new Map<RowId, Samples>();
@@ -165,11 +214,14 @@ async function main() {
   const wasmLayers = layersModel();
   const fpOps = opsModel(false);
   const qOps = opsModel(true);
+  const qOpsFloatImage = opsModel(true, true);
   await tf.setBackend('cpu');
   const cpuData = batch();
   const cpuLayers = layersModel();
   const py = torchPython();
-  const torch = py ? await startTorch(py) : undefined;
+  const torch = py ? await startTorch(py, THREADS) : undefined;
+  // One thread each as well: on a loaded machine a 2-thread OpenMP step waits at every barrier.
+  const torch1 = py && THREADS !== 1 ? await startTorch(py, 1) : undefined;
 
   const onWasm = async (n: number, record: boolean) => {
     await tf.setBackend('wasm');
@@ -178,6 +230,12 @@ async function main() {
     await timed(n, () => wasmLayers.trainOnBatch(x, y), record ? rec('accel fp (layers)') : { wall: [], cpu: [] });
     await timed(n, () => fpOps.step(x, y), record ? rec('accel fp-ops') : { wall: [], cpu: [] });
     await timed(n, () => qOps.step(x, y), record ? rec('accel w4a4-ops') : { wall: [], cpu: [] });
+    await timed(n, () => qOpsFloatImage.step(x, y), record ? rec('accel w4a4-ops, float image') : { wall: [], cpu: [] });
+    if (THREADS !== 1) {
+      installAccel({ threads: 1 });
+      await timed(n, () => wasmLayers.trainOnBatch(x, y), record ? rec('accel fp (layers), 1 thread') : { wall: [], cpu: [] });
+      installAccel({ threads: THREADS });
+    }
     if (record && tf.memory().numTensors !== before) throw new Error(`accel steps leaked ${tf.memory().numTensors - before} tensors`);
   };
   const onCpu = async (n: number, record: boolean) => {
@@ -188,13 +246,16 @@ async function main() {
   await onWasm(3, false);
   await onCpu(1, false);
   if (torch) await torch.run(3, { wall: [], cpu: [] });
+  if (torch1) await torch1.run(3, { wall: [], cpu: [] });
   for (let r = 0; r < ROUNDS; r++) {
     await onWasm(STEPS, true);
     if (torch) await torch.run(STEPS, rec('pytorch fp'));
+    if (torch1) await torch1.run(STEPS, rec('pytorch fp, 1 thread'));
     await onCpu(Math.max(1, Math.round(STEPS / 5)), true);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done, load ${os.loadavg()[0].toFixed(1)}\n`);
   }
   torch?.stop();
+  torch1?.stop();
 
   const med = (id: RowId) => median(samples.get(id)?.wall ?? []);
   const rows = [...samples.entries()].map(([id, s]) => ({
@@ -208,8 +269,11 @@ async function main() {
   }));
   const summary = {
     accelVsPyTorch: torch ? +(med('accel fp (layers)') / med('pytorch fp')).toFixed(2) : undefined,
+    accelVsPyTorch1Thread: torch1 ? +(med('accel fp (layers), 1 thread') / med('pytorch fp, 1 thread')).toFixed(2) : undefined,
+    accelVsPyTorchCpuTime: torch ? +(median(samples.get('accel fp (layers)')!.cpu) / median(samples.get('pytorch fp')!.cpu)).toFixed(2) : undefined,
     cpuOverAccel: +(med('stock cpu fp (layers)') / med('accel fp (layers)')).toFixed(1),
     qatOverhead: +(med('accel w4a4-ops') / med('accel fp-ops')).toFixed(2),
+    qatOverheadFloatImage: +(med('accel w4a4-ops, float image') / med('accel fp-ops')).toFixed(2),
   };
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}, tfjs ${tf.version.tfjs}`;
   const out = {
@@ -223,8 +287,7 @@ async function main() {
   console.log(`stock wasm: ${stockWasm}`);
   console.table(rows);
   console.log(summary, '→', path.relative(process.cwd(), file));
-  fpOps.dispose();
-  qOps.dispose();
+  for (const m of [fpOps, qOps, qOpsFloatImage]) m.dispose();
 }
 
 await main();

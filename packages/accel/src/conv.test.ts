@@ -32,7 +32,7 @@ function convCases(): ConvCase[] {
           const inC = chans[i % 3];
           const outC = chans[(i + 1) % 3];
           const batch = i % 2 ? 3 : 1;
-          const h = 7 + (i % 3);
+          const h = 9 + (i % 3); // ≥ the dilated 5×5 field: stock wasm Conv2D corrupts its heap on negative output sizes
           out.push({ label: `x[${batch},${h},${h + 1},${inC}] k${k} out${outC} s${strides} d${dilations} pad ${JSON.stringify(pad)}`,
             x: [batch, h, h + 1, inC], w: [k, k, inC, outC], strides, pad, dilations });
           i++;
@@ -142,7 +142,9 @@ describe('convolution kernels', () => {
     it(`Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter through tf.grads equal stock cpu (accel on ${backend})`, async () => {
       await useBackend(backend);
       const report = installAccel({ engine: 'onnxruntime' });
-      expect(report.kernels).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']));
+      expect(report.kernels).toEqual(expect.arrayContaining(['Conv2DBackpropInput', 'Conv2DBackpropFilter']));
+      // wasm keeps its XNNPACK Conv2D (faster than im2col + GEMM there); cpu gets ours.
+      expect(report.kernels.includes('Conv2D')).toBe(backend !== 'wasm');
       cases.forEach((c, i) => {
         const got = expectNoLeaks(() => runConv(c, inputs[i].x, inputs[i].w, c.dilations > 1 ? undefined : grads[i]), c.label);
         assertClose(got.y, expected[i].y, TOL, `${c.label}: y`);

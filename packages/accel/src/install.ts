@@ -159,7 +159,7 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
   }
   // Convolutions (im2col + GEMM); with no engine only the kernels the backend lacks (JS GEMM).
   if (convRun || isWasm) {
-    const conv = convKernels({ backendName, mem, run: convRun, stockKernel: (name) => tf.getKernel(name, backendName) });
+    const conv = convKernels({ backendName, mem, run: convRun, wasm: isWasm, stockKernel: (name) => tf.getKernel(name, backendName) });
     for (const k of conv.kernels) replace(backendName, k, stock);
     const disposeEngine = dispose;
     dispose = () => {

@@ -18,6 +18,8 @@ export interface ConvKernelsOptions {
   run?: MatMulRunner;
   /** The kernel registered now under a name (the stock one). */
   stockKernel: (name: string) => KernelConfig | undefined;
+  /** True on tfjs-backend-wasm: its stock Conv2D (XNNPACK) stays, and serves stride-1 input gradients. */
+  wasm: boolean;
 }
 
 export interface ConvKernelSet {
@@ -27,9 +29,14 @@ export interface ConvKernelSet {
 }
 
 export function convKernels(o: ConvKernelsOptions): ConvKernelSet {
-  const ctx: ConvKernelContext = { backendName: o.backendName, mem: o.mem, run: o.run ?? jsGemm, cols: new Scratch(), partial: new Scratch() };
+  const stockConv = o.stockKernel('Conv2D');
+  const ctx: ConvKernelContext = {
+    backendName: o.backendName, mem: o.mem, run: o.run ?? jsGemm, cols: new Scratch(), partial: new Scratch(),
+    xnnConv2D: o.wasm ? stockConv : undefined,
+  };
   const all: KernelConfig[] = [
-    conv2DKernel(ctx, o.stockKernel('Conv2D')),
+    // Stock wasm's forward Conv2D (XNNPACK) beat im2col + GEMM (measured, README): kept there.
+    ...(o.wasm ? [] : [conv2DKernel(ctx, stockConv)]),
     conv2DBackpropInputKernel(ctx, o.stockKernel('Conv2DBackpropInput')),
     conv2DBackpropFilterKernel(ctx, o.stockKernel('Conv2DBackpropFilter')),
     depthwiseBackpropFilterKernel(o.backendName, o.mem, o.stockKernel('DepthwiseConv2dNativeBackpropFilter')),

@@ -92,3 +92,41 @@ export function col2im(cols: Float32Array, info: ConvInfo, n0: number, n1: numbe
     }
   }
 }
+
+/**
+ * The transposed patch matrix of images [n0, n1): colsT[(kh, kw, c), row]. Each of its rows is a
+ * strided run along ow (step strideWidth·C in x), long even when C is 1, where im2col's
+ * contiguous pieces are only KW·C floats: the faster layout for few input channels.
+ */
+export function im2colT(x: Float32Array, info: ConvInfo, n0: number, n1: number, colsT: Float32Array): void {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const M = (n1 - n0) * OH * OW;
+  const step = SW * C;
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      // Output columns whose tap kw lands inside the image: ow in [owMin, owMax).
+      const off = kw * DW - left;
+      const owMin = Math.min(OW, Math.max(0, Math.ceil(-off / SW)));
+      const owMax = Math.max(owMin, Math.min(OW, Math.floor((W - 1 - off) / SW) + 1));
+      for (let c = 0; c < C; c++) {
+        let o = ((kh * KW + kw) * C + c) * M;
+        for (let n = n0; n < n1; n++) {
+          for (let oh = 0; oh < OH; oh++, o += OW) {
+            const ih = oh * SH - top + kh * DH;
+            if (ih < 0 || ih >= H) {
+              colsT.fill(0, o, o + OW);
+              continue;
+            }
+            for (let ow = 0; ow < owMin; ow++) colsT[o + ow] = 0;
+            for (let ow = owMax; ow < OW; ow++) colsT[o + ow] = 0;
+            let s = ((n * H + ih) * W + owMin * SW + off) * C + c;
+            for (let ow = owMin; ow < owMax; ow++, s += step) colsT[o + ow] = x[s];
+          }
+        }
+      }
+    }
+  }
+}

@@ -14,13 +14,19 @@ interface KernelArgs {
   attrs?: NamedAttrMap;
 }
 
-function route(info: backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float64Array): void {
+/**
+ * Channels innermost: the taps of one output pixel are compared as contiguous channel vectors
+ * (`best`/`at` per channel), in the cpu backend's tap order, so the same input wins.
+ */
+function route(info: backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float32Array | Float64Array): void {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
   const FH = info.effectiveFilterHeight;
   const FW = info.effectiveFilterWidth;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
+  const best = new Float32Array(C);
+  const at = new Int32Array(C);
   for (let n = 0; n < N; n++) {
     const xn = n * H * W * C;
     for (let oh = 0; oh < OH; oh++) {
@@ -34,21 +40,22 @@ function route(info: backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array,
         let cMin = c0;
         while (cMin < 0) cMin += DW;
         const cMax = Math.min(W, c0 + FW);
-        const yo = ((n * OH + oh) * OW + ow) * C;
-        for (let c = 0; c < C; c++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let r = rMin; r < rMax; r += DH) {
-            for (let q = cMin; q < cMax; q += DW) {
-              const i = xn + (r * W + q) * C + c;
-              if (x[i] > best) {
-                best = x[i];
-                at = i;
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        for (let r = rMin; r < rMax; r += DH) {
+          for (let q = cMin; q < cMax; q += DW) {
+            const base = xn + (r * W + q) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c];
+              if (v > best[c]) {
+                best[c] = v;
+                at[c] = base + c;
               }
             }
           }
-          if (at >= 0) dx[at] += dy[yo + c];
         }
+        const yo = ((n * OH + oh) * OW + ow) * C;
+        for (let c = 0; c < C; c++) if (at[c] >= 0) dx[at[c]] += dy[yo + c];
       }
     }
   }
@@ -68,10 +75,17 @@ export function maxPoolGradKernel(backendName: string, mem: TensorMemory, stock:
       a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
     );
     const out = mem.alloc(input.shape);
-    // float64 sums of overlapping windows, as the cpu backend's JS-number sums.
-    const acc = new Float64Array(out.shape.reduce((p, d) => p * d, 1));
-    route(info, mem.read(input), mem.read(dy), acc);
-    mem.read(out).set(acc);
+    const dx = mem.read(out);
+    if (info.strideHeight >= info.effectiveFilterHeight && info.strideWidth >= info.effectiveFilterWidth) {
+      // Windows do not overlap (the usual 2×2 / stride 2): each input gets at most one term.
+      dx.fill(0);
+      route(info, mem.read(input), mem.read(dy), dx);
+    } else {
+      // float64 sums of overlapping windows, as the cpu backend's JS-number sums.
+      const acc = new Float64Array(dx.length);
+      route(info, mem.read(input), mem.read(dy), acc);
+      dx.set(acc);
+    }
     return out;
   };
   return { kernelName: 'MaxPoolGrad', backendName, kernelFunc: kernelFunc as KernelFunc };
