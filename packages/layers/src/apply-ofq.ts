@@ -173,6 +173,12 @@ function createHandle(model: LayersModel, quants: LayerQuant[], skipped: string[
     unhookSteps();
     if (hadOwnSave) m.save = originalSave;
     else delete (m as { save?: unknown }).save;
+    // A later save of the float model must not carry a stale record that would re-quantize it on load.
+    const meta = model.getUserDefinedMetadata() as Record<string, unknown> | undefined;
+    if (meta && OFQ_METADATA_KEY in meta) {
+      const { [OFQ_METADATA_KEY]: _stale, ...rest } = meta;
+      model.setUserDefinedMetadata(rest);
+    }
     active = false;
   };
   const handle: OFQHandle = {
