@@ -149,6 +149,21 @@ describe('applyOFQ', () => {
     model.dispose();
   });
 
+  it('Conv1D: kernel [k, in, out] by StatsQ per output channel, input by LSQ', () => {
+    const model = tf.sequential();
+    model.add(tf.layers.conv1d({ inputShape: [6, 2], filters: 3, kernelSize: 2, useBias: false, name: 'c' }));
+    const x = tf.randomNormal([2, 6, 2], 0, 1, 'float32', 5);
+    const h = applyOFQ(model, { weightBits: 3, actBits: 4, sample: x });
+    expect(h.layers[0].actQuantizer?.unsigned).toBe(false); // the sample has negative inputs: signed grid
+    const xq = h.layers[0].actQuantizer!.apply(x);
+    const want = tf.tidy(() => tf.conv1d(xq as tf.Tensor3D, statsQuantize(model.getWeights()[0], { bits: 3 }) as tf.Tensor3D, 1, 'valid'));
+    const got = model.predict(x) as tf.Tensor;
+    expect(sameBits(got, want)).toBe(true);
+    tf.dispose([x, xq, want, got]);
+    h.dispose();
+    model.dispose();
+  });
+
   it('dispose releases every tensor applyOFQ created', () => {
     const model = tinyConvNet();
     const { x } = tinyData(2);
