@@ -18,7 +18,11 @@ import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
+<<<<<<< HEAD
 import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
+=======
+import { warnIfNoAccel } from '../runtime.js';
+>>>>>>> layers
 
 export interface TrainOptions {
   /** The recipe (ignored when resuming: the run directory's config.json is used). */
@@ -157,6 +161,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const runInfo: Record<string, unknown> = existsSync(runInfoPath) ? JSON.parse(readFileSync(runInfoPath, 'utf8')) : {};
   runInfo.recipe = recipe.name;
   runInfo.backend = opts.backend ?? tf.getBackend();
+  warnIfNoAccel(log);
   runInfo.tfjs = tf.version_core;
   runInfo.started ??= new Date().toISOString();
   writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
