@@ -1,4 +1,5 @@
-import { setBackend, type BackendChoice } from '@ofq/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { LSQ_QUANTIZE_KERNEL, hasKernel, setBackend, type BackendChoice } from '@ofq/core';
 import { describeAccelReport, installAccel, type AccelEngine } from '@ofq/accel';
 
 export interface RuntimeInfo {
@@ -31,4 +32,17 @@ export async function setupRuntime(backend: BackendChoice = 'auto', accel: strin
 /** Installs @ofq/accel's kernels on the active backend; returns a one-line description of the engine. */
 export async function installAccelIfPresent(engine = 'auto'): Promise<string | null> {
   return describeAccelReport(installAccel({ engine: engine as AccelEngine }));
+}
+
+let accelWarned = false;
+
+/**
+ * Says once per process when a library caller trains on wasm/cpu without @ofq/accel's kernels (the fused
+ * LSQ kernel is the marker): `train()` then runs several times slower than the `ofq` CLI, which installs them.
+ */
+export function warnIfNoAccel(log: (line: string) => void): void {
+  const backend = tf.getBackend();
+  if (accelWarned || (backend !== 'wasm' && backend !== 'cpu') || hasKernel(LSQ_QUANTIZE_KERNEL)) return;
+  accelWarned = true;
+  log(`warning: @ofq/accel's kernels are not installed on the ${backend} backend, so training runs several times slower than the \`ofq\` CLI; call \`await setupRuntime()\` from @ofq/train first, as the CLI does`);
 }

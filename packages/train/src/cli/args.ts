@@ -74,3 +74,18 @@ export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedCommandAr
   c.validate?.(out, fail);
   return out;
 }
+
+/** The argument shape of command files written before the flag specs: options by name, `--set` apart. */
+export interface ParsedArgs {
+  command: string | undefined;
+  positionals: string[];
+  options: Record<string, string | boolean>;
+  sets: string[];
+}
+
+/** ParsedCommandArgs (strictly parsed) as a ParsedArgs for those command files. */
+export function legacyArgs(command: string, a: ParsedCommandArgs): ParsedArgs {
+  const options: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(a.flags)) if (v !== undefined && !Array.isArray(v)) options[k] = v;
+  return { command, positionals: a.positionals, options, sets: (a.flags.set as string[] | undefined) ?? [] };
+}

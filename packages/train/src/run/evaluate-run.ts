@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BatchLoader } from '../data/batches.js';
+import type { Batch } from '../data/batches.js';
 import { DataError } from '../errors.js';
-import { loadData } from './data.js';
+import { openData } from './data-sources.js';
 import { top1 } from './evaluate.js';
 import { buildStudent, buildTeacher, loadModelCheckpoint, loadTeacherWeights } from './models.js';
 import type { ProgressSink } from './progress.js';
@@ -35,12 +35,14 @@ export async function evaluateRun(runDirIn: string, o: EvaluateRunOptions = {}):
   const log = o.log ?? (() => undefined);
   const lock = acquireRunLock(runDir, 'eval', log);
   const teacher = buildTeacher(recipe);
+  let closeData: () => Promise<void> = async () => undefined;
   try {
     repairRunDir(runDir, log);
-    const data = loadData(recipe);
+    const data = openData(recipe);
+    closeData = () => data.close();
     const split = o.split ?? 'test';
-    const ds = split === 'test' ? data.test : data.val;
-    const loader = new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
+    const loader = split === 'test' ? data.test : data.val;
+    const images = split === 'test' ? data.testCount : data.valCount;
     let fpTop1: number | null = null;
     const teacherDir = join(runDir, 'teacher', 'best');
     if (hasCheckpoint(teacherDir) || (recipe.teacher.weights && existsSync(recipe.teacher.weights))) {
@@ -52,7 +54,13 @@ export async function evaluateRun(runDirIn: string, o: EvaluateRunOptions = {}):
     const studentDir = [join(runDir, 'stage2', 'best'), join(runDir, 'stage1', 'best')].find(hasCheckpoint);
     if (studentDir) {
       // LSQ steps exist only after the init pass; the checkpoint then overwrites them.
-      const student = buildStudent(teacher, recipe, loader.batch(loader.order(0), 0));
+      let first: Batch | undefined;
+      for await (const b of loader.epoch(0)) {
+        first = b;
+        break;
+      }
+      if (!first) throw new DataError(`no ${split} images to initialise the activation steps`);
+      const student = buildStudent(teacher, recipe, first);
       try {
         loadModelCheckpoint(student, studentDir, 'ofq-reference', recipe);
         quantTop1 = await top1(student, loader, o.progress, `${split} w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
@@ -61,8 +69,9 @@ export async function evaluateRun(runDirIn: string, o: EvaluateRunOptions = {}):
       }
     }
     if (fpTop1 === null && quantTop1 === null) throw new DataError(`${runDir} has no best checkpoint to evaluate yet`);
-    return { fpTop1, quantTop1, split, images: ds.count };
+    return { fpTop1, quantTop1, split, images };
   } finally {
+    await closeData();
     teacher.dispose();
     lock.release();
   }

@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import type { DeiTModel } from '@ofq/vit';
 import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { InterruptedError, MissingDataError } from '../errors.js';
-import { loadData, type LoadedData } from './data.js';
-import { BatchLoader } from '../data/batches.js';
+import { openData, type DataSources } from './data-sources.js';
+import { warnIfNoAccel } from '../runtime.js';
+import type { BatchSource } from '../data/batches.js';
 import { AdamW, type NamedParam } from '../optim/adamw.js';
 import { lrForStep } from '../optim/schedule.js';
 import { kdLoss, supervisedLoss } from '../loss.js';
@@ -60,10 +61,11 @@ export interface TrainSummary {
 /** Fails early, before any model is built, when a recipe's data or weights are not on disk. */
 export function checkInputs(recipe: Recipe): void {
   const missing: string[] = [];
-  if (recipe.data.dataset === 'imagenet') {
+  if (recipe.data.dataset === 'imagenet' || recipe.data.dataset === 'folder') {
     const dir = recipe.data.dir ? resolve(recipe.data.dir) : '(data.dir not set)';
     if (!recipe.data.dir || !existsSync(dir)) {
-      missing.push(`ImageNet folder not found at ${dir}: this paper recipe needs ImageNet-1k (train/ and val/ class folders); set it with --set data.dir=<path>`);
+      const what = recipe.data.dataset === 'imagenet' ? 'ImageNet folder' : 'image folder';
+      missing.push(`${what} not found at ${dir}: this recipe needs train/ and val/ class folders (ImageFolder layout); set it with --set data.dir=<path>`);
     }
   } else if (recipe.data.dir && !existsSync(recipe.data.dir)) {
     missing.push(`data directory not found: ${resolve(recipe.data.dir)} (data.dir)`);
@@ -72,9 +74,6 @@ export function checkInputs(recipe: Recipe): void {
     missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${teacherNaming(recipe)} naming)`);
   }
   if (missing.length) throw new MissingDataError(`recipe '${recipe.name}' cannot run:\n  ${missing.join('\n  ')}`);
-  if (recipe.data.dataset === 'imagenet') {
-    throw new MissingDataError(`recipe '${recipe.name}': ImageNet folder training is not implemented in this version of @ofq/train`);
-  }
 }
 
 type TrainStageConfig = StageConfig | NonNullable<Recipe['teacher']['train']>;
@@ -122,15 +121,15 @@ interface RunContext {
   log: (line: string) => void;
   progress: ProgressSink;
   metrics: StageRouter;
-  data: LoadedData;
-  testLoader: BatchLoader;
+  data: DataSources;
+  testLoader: BatchSource;
   timer: PhaseTimer;
   /** The StageOptions fields that are the same for every stage. */
   defaults: Pick<StageOptions, 'config' | 'control' | 'hooks' | 'metrics' | 'progress' | 'logEvery' | 'val' | 'logLengths'>;
 }
 
-function trainLoader(ctx: RunContext, batchSize: number): BatchLoader {
-  return new BatchLoader(ctx.data.train, { batchSize, shuffle: true, seed: ctx.recipe.seed, dropLast: true });
+function trainLoader(ctx: RunContext, batchSize: number): BatchSource {
+  return ctx.data.train(batchSize);
 }
 
 /** Stage "teacher": loads or trains the FP teacher (best validation epoch), then its test top-1. */
@@ -186,10 +185,9 @@ interface Student {
 }
 
 /** Stage "student": conversion, LSQ activation-step initialisation, metrics recorder, KD loss. */
-function studentStage(ctx: RunContext, teacher: TrainModel): Student {
+async function studentStage(ctx: RunContext, teacher: TrainModel): Promise<Student> {
   const { recipe, data } = ctx;
-  const init = new BatchLoader(data.train, { batchSize: Math.min(recipe.quant.initBatch, data.train.count), shuffle: true, seed: recipe.seed });
-  const model = buildStudent(teacher, recipe, init.batch(init.order(0), 0));
+  const model = buildStudent(teacher, recipe, await data.initBatch(recipe.quant.initBatch));
   const params = paramsOf(model, 'ofq-reference');
   const sink = new RecorderSink(
     ctx.runDir,
@@ -302,6 +300,7 @@ async function finishStage(
   // Plotted at the last optimizer step of the stage the model came from.
   ctx.metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
   ctx.metrics.close();
+  if (ctx.data.skipped().length) runInfo.skippedImages = ctx.data.skipped();
   runInfo.finished = new Date().toISOString();
   writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(runInfo, null, 2));
   let reportPath: string | null = null;
@@ -376,13 +375,16 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const { dir: runDir, recipe } = run;
   let teacher: TrainModel | null = null;
   let student: Student | null = null;
+  let data: DataSources | null = null;
   const metrics = new StageRouter(new JsonlSink(join(runDir, 'train-log.jsonl')));
   try {
     checkInputs(recipe);
     const runInfo = updateRunInfo(runDir, recipe, opts.backend);
-    const data = loadData(recipe);
-    log(`data: ${data.train.count} train / ${data.val.count} val / ${data.test.count} test images (${recipe.data.dataset})`);
-    const evalLoader = (ds: LoadedData['val']) => new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
+    warnIfNoAccel(log);
+    data = openData(recipe);
+    log(`data: ${data.summary}`);
+    // Image folders: the class names by index, for predictions and reports.
+    if (data.classes) writeFileAtomic(join(runDir, 'classes.json'), JSON.stringify(data.classes));
     const ctx: RunContext = {
       recipe,
       runDir,
@@ -390,7 +392,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       progress,
       metrics,
       data,
-      testLoader: evalLoader(data.test),
+      testLoader: data.test,
       timer,
       defaults: {
         config: recipe,
@@ -399,14 +401,14 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         metrics,
         progress,
         logEvery: recipe.logEvery,
-        val: evalLoader(data.val),
+        val: data.val,
         logLengths: () => logLengths(runDir),
       },
     };
     teacher = buildTeacher(recipe);
     timer.lap('setup');
     const fpTop1 = await teacherStage(ctx, teacher);
-    student = studentStage(ctx, teacher);
+    student = await studentStage(ctx, teacher);
     const r1 = await qatStage(ctx, student);
     timer.lap('stage1');
     const r2 = await cgaStage(ctx, student, r1);
@@ -419,6 +421,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     metrics.close();
     student?.model.dispose();
     teacher?.dispose();
+    await data?.close();
     run.lock.release();
   }
 }
