@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, loadGolden, loadGoldenBytes, useBackend } from '@ofq/core/testing';
-import { DeiT, createDeiT, initActivationSteps, loadSafetensors, quantizeDeiT, saveSafetensors, type DeiTModel } from './index.js';
+import { type DeiT, createDeiT, initActivationSteps, loadSafetensors, quantizeDeiT, saveSafetensors, type DeiTModel } from './index.js';
 
 const SMALL = { imgSize: 16, patchSize: 4, inChans: 3, embedDim: 24, depth: 2, numHeads: 3, mlpRatio: 2, numClasses: 5, distilled: true, seed: 11 };
 const W2A2 = { weightBits: 2, actBits: 2, qkr: true, method: 'ofq' as const };

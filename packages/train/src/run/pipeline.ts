@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
 import { DataError } from '../data/idx.js';
 import { loadData, type LoadedData } from './data.js';
 import { BatchLoader } from '../data/batches.js';
 import { AdamW } from '../optim/adamw.js';
-import { lrAt, lrForStep } from '../optim/schedule.js';
+import { lrForStep } from '../optim/schedule.js';
 import { kdLoss, supervisedLoss } from '../loss.js';
 import { validateRecipe } from '../recipe/load.js';
 import type { Recipe, StageConfig } from '../recipe/schema.js';
@@ -383,9 +383,4 @@ function loadBest(model: DeiTModel, dir: string, naming: 'timm' | 'ofq-reference
   } finally {
     disposeCheckpoint(ck);
   }
-}
-
-/** Writes to disk via a JSON string (keeps `writeFileSync` out of hot paths). */
-export function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, JSON.stringify(value, null, 2));
 }
