@@ -86,4 +86,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Consumers use the WeightQuantizer / ActivationQuantizer contracts, never a class check
+    // (CONTRIBUTING.md, "No instanceof to defeat an interface"). Tests may inspect concrete classes.
+    files: ['packages/*/src/**/*.ts', 'examples/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'warn',
+        {
+          selector: "BinaryExpression[operator='instanceof'][right.name=/Quantizer$/]",
+          message: 'Use the quantizer contract (@ofq/core) instead of instanceof on a quantizer class.',
+        },
+      ],
+    },
+  },
 );
