@@ -93,7 +93,7 @@ export default tseslint.config(
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-syntax': [
-        'warn',
+        'error',
         {
           selector: "BinaryExpression[operator='instanceof'][right.name=/Quantizer$/]",
           message: 'Use the quantizer contract (@ofq/core) instead of instanceof on a quantizer class.',

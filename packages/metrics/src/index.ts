@@ -4,16 +4,10 @@ export {
   GradientFlipCounter,
   boundaryOccupancy,
   boundaryOccupancyTensor,
-  codeRange,
-  codesFromPreRound,
-  dequantize,
-  preRoundWithScale,
   sqnrTensor,
   thresholdDistance,
-  weightScale,
   weightSQNR,
   weightThresholdDistance,
-  type WeightQuantizerSpec,
 } from './quant-metrics.js';
 export { MetricsRecorder, sampleIndices, type RecorderOptions, type StepInput, type TrackedLayer, type TrackedScale } from './recorder.js';
 export {
