@@ -9,6 +9,7 @@ import { FixedStepQuantizer, TEST_BACKENDS, expectNoLeaks, useBackend } from '@o
 import { boundaryOccupancy, weightSQNR, weightThresholdDistance } from './quant-metrics.js';
 import { MetricsRecorder } from './recorder.js';
 import { readRun } from './run-format.js';
+import { layerType } from './report-charts.js';
 
 describe('metrics through the quantizer contract', () => {
   beforeAll(() => useBackend(TEST_BACKENDS[0]));
@@ -91,5 +92,18 @@ describe('recorder sampling', () => {
     b.close();
     tf.dispose([big, other]);
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('layer types for per-type oscillation', () => {
+  it('groups W_qk with q/k, and tells v, proj, MLP and the rest apart', () => {
+    expect(layerType('blocks.3.attn.qk.weight')).toBe('q/k');
+    expect(layerType('blocks.3.attn.q.weight')).toBe('q/k');
+    expect(layerType('blocks.3.attn.k.weight')).toBe('q/k');
+    expect(layerType('blocks.3.attn.v.weight')).toBe('v');
+    expect(layerType('blocks.3.attn.proj.weight')).toBe('proj');
+    expect(layerType('blocks.3.mlp.fc2.weight')).toBe('mlp');
+    expect(layerType('head.weight')).toBe('other');
+    expect(layerType('blocks.3.attn.qkv.weight')).toBe('other');
   });
 });

@@ -25,4 +25,4 @@ export {
   type RunData,
 } from './run-format.js';
 export { renderReport, renderReportFile, type RenderReportOptions } from './report.js';
-export { buildReportModel, type ChartSpec, type ChartSeries, type ReportSummary, type LayerRow } from './report-charts.js';
+export { buildReportModel, layerType, type ChartSpec, type ChartSeries, type ReportSummary, type LayerRow } from './report-charts.js';
