@@ -8,6 +8,7 @@ import { measureQKRDrift, qkrFromFusedQKV, QKRHeads, type QKRDrift } from '@ofq/
 import type { LSQQuantizer } from '@ofq/lsq';
 import { tokenCounts, type QuantConfig } from '../config.js';
 import { DeiT } from '../model.js';
+import { Swin, type SwinModel } from '../swin/swin-model.js';
 import type { Module } from '../module.js';
 import { Attention } from '../fp/attention.js';
 import { Block } from '../fp/block.js';
@@ -204,9 +205,9 @@ export function modelActivationQuantizers(model: DeiT): LSQQuantizer[] {
  * from `batch` as it flows through the model, without gradient. Run it before building the optimizer:
  * it replaces the step variables. A no-op for a full-precision model.
  */
-export function initActivationSteps(model: DeiT | import('../model.js').DeiTModel, batch: Tensor4D): void {
-  if (!(model instanceof DeiT)) throw new Error('initActivationSteps: expects a DeiT from createDeiT/quantizeDeiT');
-  const qs = modelActivationQuantizers(model);
+export function initActivationSteps(model: DeiT | import('../model.js').DeiTModel | Swin | SwinModel, batch: Tensor4D): void {
+  if (!(model instanceof DeiT) && !(model instanceof Swin)) throw new Error('initActivationSteps: expects a DeiT (createDeiT/quantizeDeiT) or a Swin (createSwin/quantizeSwin)');
+  const qs = model instanceof Swin ? model.activationQuantizers() : modelActivationQuantizers(model);
   if (qs.length === 0) return; // a full-precision model: nothing to initialise
   for (const q of qs) q.dispose(); // drops the step; the next apply initialises it from its input
   tf.tidy(() => {
