@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, expectNoLeaks, useBackend } from '@ofq/core/testing';
 import {
-  PatchMerging, QKRWindowAttention, QLinear, QWindowAttention, Swin, SHIFT_MASK_VALUE, WindowAttention,
+  type PatchMerging, QKRWindowAttention, QLinear, QWindowAttention, type Swin, SHIFT_MASK_VALUE, type WindowAttention,
   createSwin, initActivationSteps, loadSafetensors, quantizeSwin, quantizeSwinMlp, saveSafetensors, shiftedWindowMask,
 } from '../index.js';
 
