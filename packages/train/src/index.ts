@@ -1,4 +1,4 @@
-// @ofq/train: the OFQ training pipeline (spec §7) as a library; the `ofq` CLI is src/cli.ts.
+// @ofq/train: the OFQ training pipeline (docs/algorithm.md §7) as a library; the `ofq` CLI is src/cli.ts.
 export { parseIdx, readIdxFile, DataError, type IdxArray } from './data/idx.js';
 export { Rng, type RngState } from './data/rng.js';
 export {

@@ -121,7 +121,7 @@ function paramsOf(model: TrainModel, naming: ModelNaming) {
 }
 
 /**
- * The OFQ pipeline (spec §7): FP teacher (trained here or loaded) → conversion to the quantized
+ * The OFQ pipeline (docs/algorithm.md §7): FP teacher (trained here or loaded) → conversion to the quantized
  * student → LSQ activation-step initialisation → stage 1 QAT with KD → stage 2 CGA from the best
  * stage-1 checkpoint at constant LR → test evaluation → HTML report.
  */
@@ -235,7 +235,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const s1 = recipe.stage1;
     const stage1Dir = join(runDir, 'stage1');
     const params = paramsOf(student, 'ofq-reference');
-    // CGA's selection (spec §6.2; decision #18 for Swin): the recipe's, else the architecture's.
+    // CGA's selection (docs/algorithm.md §6.2; docs/decisions.md #18 for Swin): the recipe's, else the architecture's.
     const cgaSelect = recipe.stage2.select ?? arch.cgaSelect;
     const studentSink = new RecorderSink(
       runDir,

@@ -1,4 +1,4 @@
-// QKR attention of a DeiT block (reference QAttention_qkreparam, spec §5): the input quantizer
+// QKR attention of a DeiT block (reference QAttention_qkreparam, docs/algorithm.md §5): the input quantizer
 // (`quant_x_4_qkv`), the @ofq/qkr heads on X̂, then the quantized projection.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
