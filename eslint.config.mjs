@@ -25,13 +25,17 @@ const ofqPlugin = {
       meta: {
         type: 'problem',
         schema: [],
-        messages: { path: 'Cite docs/algorithm.md §N or docs/decisions.md #N, not a file outside the repository.' },
+        messages: {
+          path: 'Cite docs/algorithm.md §N or docs/decisions.md #N, not a file outside the repository.',
+          cite: 'Cite "docs/algorithm.md §N" / "docs/decisions.md #N" (the repository\'s own notes), not "spec §N" / "decision #N".',
+        },
       },
       create(context) {
         return {
           Program() {
             for (const c of context.sourceCode.getAllComments()) {
               if (/\.\.\/shared\/|\/work\/shared|shared\/spec\//.test(c.value)) context.report({ loc: c.loc, messageId: 'path' });
+              else if (/\bspec §|\bdecisions? #\d/.test(c.value)) context.report({ loc: c.loc, messageId: 'cite' });
             }
           },
         };
