@@ -8,7 +8,10 @@ import { evaluateRun } from './run/evaluate-run.js';
 import { renderRunReport } from './run/report.js';
 import { InterruptedError, NonFiniteLossError, type RunControl } from './run/stage.js';
 import { ProgressBar, SilentProgress } from './run/progress.js';
-import type { BackendChoice } from '@ofq/core';
+import { isOfqError, type BackendChoice } from '@ofq/core';
+import { exportCommand, predictCommand } from './cli/ship.js';
+import { augmentCommand } from './cli/augment.js';
+import { dataCommand } from './cli/data-make-folder.js';
 
 const USAGE = `ofq: train and evaluate oscillation-free quantized vision transformers (OFQ, ICML 2023)
 
@@ -17,6 +20,10 @@ usage:
   ofq train --resume <runDir> [--backend <b>] [--quiet]
   ofq eval <runDir> [--split test|val] [--backend <b>]
   ofq report <runDir>
+  ofq augment <image> [--transform train|eval] [--op NAME --magnitude M] [--out file.png]
+  ofq data make-folder --from fashion-mnist|mnist --out <dir> [--size 64]
+  ofq export <runDir> [--out <file.ofq>]
+  ofq predict <file.ofq> --data <mnist|fashion-mnist|idx dir> [--subset N] [--backend <b>]
   ofq doctor
 
 options:
@@ -102,6 +109,12 @@ export async function main(argv: string[]): Promise<number> {
       out(p);
       return 0;
     }
+    case 'export':
+      await setupRuntime(backendOf(args.options.backend), 'off');
+      return exportCommand(args, out);
+    case 'predict':
+      await setupRuntime(backendOf(args.options.backend), typeof args.options.accel === 'string' ? args.options.accel : 'auto');
+      return predictCommand(args, out);
     case 'doctor': {
       const { setBackend } = await import('@ofq/core');
       const r = await doctor(
@@ -114,8 +127,12 @@ export async function main(argv: string[]): Promise<number> {
       out(formatDoctor(r));
       return 0;
     }
+    case 'augment':
+      return augmentCommand(args, out);
+    case 'data':
+      return dataCommand(args, out);
     default:
-      throw new UsageError(`unknown command '${args.command}' (train, eval, report, doctor)`);
+      throw new UsageError(`unknown command '${args.command}' (train, eval, report, export, predict, augment, data, doctor)`);
   }
 }
 
@@ -129,7 +146,7 @@ export function run(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: Error) => {
-      const known = e instanceof UsageError || e instanceof NonFiniteLossError || ['RecipeError', 'DataError', 'MissingDataError', 'CheckpointError', 'BackendUnavailableError'].includes(e.name);
+      const known = e instanceof UsageError || isOfqError(e) || e instanceof NonFiniteLossError || ['RecipeError', 'DataError', 'MissingDataError', 'CheckpointError', 'BackendUnavailableError'].includes(e.name);
       process.stderr.write(`ofq: ${known ? e.message : (e.stack ?? e.message)}\n`);
       if (e instanceof UsageError) process.stderr.write('run `ofq --help` for usage\n');
       process.exit(e instanceof NonFiniteLossError ? 3 : 1);

@@ -39,3 +39,5 @@ export { renderRunReport } from './run/report.js';
 export { makeCGAStepper } from './run/cga-stepper.js';
 export { ProgressBar, SilentProgress, formatDuration, type ProgressSink } from './run/progress.js';
 export { setupRuntime, installAccelIfPresent, type RuntimeInfo } from './runtime.js';
+export { exportRun, writeRunModel, formatPackedSize, RUN_MODEL_FILE, type PackedRunModel } from './run/export-run.js';
+export { predictPacked, type PredictPackedOptions, type PredictPackedResult } from './run/predict-packed.js';

@@ -24,6 +24,7 @@ export {
   quantizePatchEmbed,
   quantizeHead,
   type BlockQuantOptions,
+  type WeightQuantizerFactory,
 } from './quant/convert.js';
 export { QLinear, QHead, type QLinearOptions } from './quant/qlinear.js';
 export { QMLP } from './quant/qmlp.js';

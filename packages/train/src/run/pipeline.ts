@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initActivationSteps, loadSafetensors } from '@ofq/vit';
+import { initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
 import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { DataError } from '../data/idx.js';
-import { loadData, type LoadedData } from './data.js';
-import { BatchLoader } from '../data/batches.js';
+import { openData, type DataSources } from './data-sources.js';
 import { AdamW } from '../optim/adamw.js';
 import { lrForStep } from '../optim/schedule.js';
 import { kdLoss, supervisedLoss } from '../loss.js';
@@ -18,6 +17,8 @@ import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
+import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
+import { warnIfNoAccel } from '../runtime.js';
 
 export interface TrainOptions {
   /** The recipe (ignored when resuming: the run directory's config.json is used). */
@@ -76,10 +77,11 @@ export class MissingDataError extends Error {
 /** Fails early, before any model is built, when a recipe's data or weights are not on disk. */
 export function checkInputs(recipe: Recipe): void {
   const missing: string[] = [];
-  if (recipe.data.dataset === 'imagenet') {
+  if (recipe.data.dataset === 'imagenet' || recipe.data.dataset === 'folder') {
     const dir = recipe.data.dir ? resolve(recipe.data.dir) : '(data.dir not set)';
     if (!recipe.data.dir || !existsSync(dir)) {
-      missing.push(`ImageNet folder not found at ${dir}: this paper recipe needs ImageNet-1k (train/ and val/ class folders); set it with --set data.dir=<path>`);
+      const what = recipe.data.dataset === 'imagenet' ? 'ImageNet folder' : 'image folder';
+      missing.push(`${what} not found at ${dir}: this recipe needs train/ and val/ class folders (ImageFolder layout); set it with --set data.dir=<path>`);
     }
   } else if (recipe.data.dir && !existsSync(recipe.data.dir)) {
     missing.push(`data directory not found: ${resolve(recipe.data.dir)} (data.dir)`);
@@ -88,9 +90,6 @@ export function checkInputs(recipe: Recipe): void {
     missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${teacherNaming(recipe)} naming)`);
   }
   if (missing.length) throw new MissingDataError(`recipe '${recipe.name}' cannot run:\n  ${missing.join('\n  ')}`);
-  if (recipe.data.dataset === 'imagenet') {
-    throw new MissingDataError(`recipe '${recipe.name}': ImageNet folder training is not implemented in this version of @ofq/train`);
-  }
 }
 
 function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string): number {
@@ -156,16 +155,18 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const runInfo: Record<string, unknown> = existsSync(runInfoPath) ? JSON.parse(readFileSync(runInfoPath, 'utf8')) : {};
   runInfo.recipe = recipe.name;
   runInfo.backend = opts.backend ?? tf.getBackend();
+  warnIfNoAccel(log);
   runInfo.tfjs = tf.version_core;
   runInfo.started ??= new Date().toISOString();
   writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
 
   const metrics = new StageRouter(new JsonlSink(join(runDir, 'train-log.jsonl')));
-  const data: LoadedData = loadData(recipe);
-  log(`data: ${data.train.count} train / ${data.val.count} val / ${data.test.count} test images (${recipe.data.dataset})`);
-  const evalLoader = (ds: LoadedData['val']) => new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
-  const valLoader = evalLoader(data.val);
-  const testLoader = evalLoader(data.test);
+  const data: DataSources = openData(recipe);
+  log(`data: ${data.summary}`);
+  // Image folders: the class names by index, for predictions and reports.
+  if (data.classes) writeFileAtomic(join(runDir, 'classes.json'), JSON.stringify(data.classes));
+  const valLoader = data.val;
+  const testLoader = data.test;
 
   const arch = archOf(recipe);
   const fpNaming = arch.fpNaming;
@@ -200,7 +201,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
           },
           lrAt: scheduleOf(t),
           epochs: t.epochs + t.cooldownEpochs,
-          train: new BatchLoader(data.train, { batchSize: t.batchSize, shuffle: true, seed: recipe.seed, dropLast: true }),
+          train: data.train(t.batchSize),
           val: valLoader,
           accumSteps: accumSteps(t, 'teacher.train'),
           maxStepsPerEpoch: t.maxStepsPerEpoch,
@@ -226,8 +227,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const { initBatch, ...quantConfig } = quant;
     student = arch.quantize(teacher, quantConfig);
     {
-      const init = new BatchLoader(data.train, { batchSize: Math.min(initBatch, data.train.count), shuffle: true, seed: recipe.seed });
-      const b = init.batch(init.order(0), 0);
+      const b = await data.initBatch(initBatch);
       const x = tf.tensor4d(b.x, b.shape);
       initActivationSteps(student as Parameters<typeof initActivationSteps>[0], x);
       x.dispose();
@@ -245,11 +245,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       metrics.teacher,
     );
     metrics.student = studentSink;
-    const trainLoader = new BatchLoader(data.train, { batchSize: s1.batchSize, shuffle: true, seed: recipe.seed, dropLast: true });
+    const trainLoader = data.train(s1.batchSize);
     const s = student;
     const kd = {
       prepare: (x: tf.Tensor4D) => teacher.forwardTrain(x).cls, // teacher logits: constants (outside the tape)
-      loss: (x: tf.Tensor4D, y: tf.Tensor1D, t: tf.Tensor | null) => {
+      loss: (x: tf.Tensor4D, y: tf.Tensor1D | tf.Tensor2D, t: tf.Tensor | null) => {
         const { cls, dist } = s.forwardTrain(x);
         return kdLoss(cls, dist, y, t as tf.Tensor2D);
       },
@@ -343,6 +343,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     loadBest(student, finalDir, 'ofq-reference');
     const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
     timer.lap('testQuant');
+    // The packed format holds DeiT models so far; other architectures keep their checkpoints only.
+    const shipped =
+      recipe.model.arch === 'deit'
+        ? writeRunModel(join(runDir, RUN_MODEL_FILE), student as unknown as DeiTModel, teacher as unknown as DeiTModel, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 })
+        : null;
     // Plotted at the last optimizer step of the stage the model came from.
     metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
     metrics.close();
@@ -359,6 +364,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       backend: runInfo.backend,
     };
     runInfo.finished = new Date().toISOString();
+    if (data.skipped().length) runInfo.skippedImages = data.skipped();
     writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
     const reportPath = opts.report === false ? null : await renderRunReport(runDir, log);
     timer.lap('report');
@@ -375,13 +381,14 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       seconds,
       timings: timer.seconds,
       reportPath,
-      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
+      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%${shipped ? ` · ${formatPackedSize(shipped)}` : ''}`,
     };
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
     throw e;
   } finally {
     metrics.close();
+    await data.close();
     student?.dispose();
     teacher.dispose();
   }

@@ -3,7 +3,7 @@
 // of attention proj, and of qkv without QKR).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
-import { assertBits } from '@ofq/core';
+import { assertBits, type WeightQuantizer } from '@ofq/core';
 import { measureQKRDrift, qkrFromFusedQKV, QKRHeads, type QKRDrift } from '@ofq/qkr';
 import type { LSQQuantizer } from '@ofq/lsq';
 import { tokenCounts, type QuantConfig } from '../config.js';
@@ -36,6 +36,20 @@ export interface BlockQuantOptions {
   gradScaleBatch?: number;
   /** Random source of `referenceInit` draws. */
   seeds?: SeedSequence;
+  /** Makes the block weight quantizers instead of StatsQ / LSQ (e.g. @ofq/runtime's fixed-code ones). */
+  weightQuantizer?: WeightQuantizerFactory;
+}
+
+/** A block weight quantizer for a weight (`kernel` when it exists before the first forward). */
+export type WeightQuantizerFactory = (o: { method: 'statsq' | 'lsq'; bits: number; name: string; kernel?: Tensor }) => WeightQuantizer;
+
+function blockWeightQuantizer(o: BlockQuantOptions, name: string, kernel?: Tensor): WeightQuantizer {
+  const method = weightMethod(o);
+  return o.weightQuantizer ? o.weightQuantizer({ method, bits: o.weightBits, name, kernel }) : makeWeightQuantizer(method, o.weightBits, name, kernel);
+}
+
+function linearQuantizerName(o: BlockQuantOptions): string {
+  return weightMethod(o) === 'lsq' ? 'lsqw_fn' : 'statsq_fn';
 }
 
 function weightMethod(o: BlockQuantOptions): 'statsq' | 'lsq' {
@@ -55,15 +69,18 @@ export function quantizeLinear(fp: Linear, o: BlockQuantOptions, unsignedInput =
   return new QLinear(copyVar(fp.kernel), fp.bias ? copyVar(fp.bias) : null, {
     weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
     inputGranularity: 'token', unsignedInput, tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
+    weightQuantizer: blockWeightQuantizer(o, linearQuantizerName(o), fp.kernel),
   });
 }
 
 /** A new QLinear with PyTorch's default random init (the reference's freshly built layers). */
 function randomQLinear(inF: number, outF: number, o: BlockQuantOptions): QLinear {
   const seeds = o.seeds ?? new SeedSequence();
-  return new QLinear(torchDefaultUniform([inF, outF], inF, seeds), torchDefaultUniform([outF], inF, seeds), {
+  const kernel = torchDefaultUniform([inF, outF], inF, seeds);
+  return new QLinear(kernel, torchDefaultUniform([outF], inF, seeds), {
     weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
     inputGranularity: 'token', tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
+    weightQuantizer: blockWeightQuantizer(o, linearQuantizerName(o), kernel),
   });
 }
 
@@ -90,12 +107,11 @@ export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report
   const c = fp.dim;
   const conv = qkrFromFusedQKV(fp.qkv.kernel, fp.qkv.bias, { numHeads: fp.numHeads });
   report?.push({ maxAbsQBias: maxAbs(conv.droppedQBias), maxAbsKBias: maxAbs(conv.droppedKBias) });
-  const wm = weightMethod(o);
   const heads = new QKRHeads({
     numHeads: fp.numHeads,
     weights: { q: conv.q, k: conv.k, v: conv.v, vBias: conv.vBias },
-    qkQuantizer: makeWeightQuantizer(wm, o.weightBits, 'qk_quant'), // W_qk's LSQ step: lazily, from the merged weight
-    vQuantizer: makeWeightQuantizer(wm, o.weightBits, 'v_quant', conv.v),
+    qkQuantizer: blockWeightQuantizer(o, 'qk_quant'), // W_qk's LSQ step: lazily, from the merged weight
+    vQuantizer: blockWeightQuantizer(o, 'v_quant', conv.v),
     actBits: o.actBits,
     gradScaleBatch: o.gradScaleBatch,
   });
@@ -158,14 +174,18 @@ export function measureDeiTQKRDrift(fp: DeiT, sample: Tensor4D): QKRDrift[] {
  * dropped q/k biases are recorded in `conversionReport`, and with `options.sample` (a few images)
  * so is the FP output drift they cause per block.
  */
-export function quantizeDeiT(fp: DeiT | import('../model.js').DeiTModel, quant: QuantConfig, options: { sample?: Tensor4D } = {}): DeiT {
+export function quantizeDeiT(
+  fp: DeiT | import('../model.js').DeiTModel,
+  quant: QuantConfig,
+  options: { sample?: Tensor4D; weightQuantizer?: WeightQuantizerFactory } = {},
+): DeiT {
   checkQuant(quant);
   if (!(fp instanceof DeiT) || !(fp.patchEmbed instanceof PatchEmbed)) throw new Error('quantizeDeiT: expects a full-precision DeiT (from createDeiT without quant)');
   const c = fp.config;
   const o: BlockQuantOptions = {
     weightBits: quant.weightBits, actBits: quant.actBits, method: quant.method, qkr: quant.qkr,
     tokens: tokenCounts(c).tokens, referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch,
-    seeds: new SeedSequence(quant.seed ?? c.seed),
+    seeds: new SeedSequence(quant.seed ?? c.seed), weightQuantizer: options.weightQuantizer,
   };
   const report: DroppedQKBias[] = [];
   const model = new DeiT({ ...c, quant: { ...quant } }, {
