@@ -7,31 +7,31 @@
 /** ONNX TensorProto.DataType.FLOAT */
 export const ONNX_FLOAT = 1;
 
-export interface OnnxAttribute {
+export interface ONNXAttribute {
   name: string;
   /** Integers are written as INT attributes, everything else as FLOAT. */
   value: number;
   kind: 'int' | 'float';
 }
 
-export interface OnnxValueInfo {
+export interface ONNXValueInfo {
   name: string;
   /** One entry per axis: a number is a fixed size, a string a symbolic dimension. */
   dims: Array<number | string>;
 }
 
-export interface OnnxNode {
+export interface ONNXNode {
   opType: string;
   domain?: string;
   inputs: string[];
   outputs: string[];
-  attributes?: OnnxAttribute[];
+  attributes?: ONNXAttribute[];
 }
 
-export interface OnnxGraph {
-  nodes: OnnxNode[];
-  inputs: OnnxValueInfo[];
-  outputs: OnnxValueInfo[];
+export interface ONNXGraph {
+  nodes: ONNXNode[];
+  inputs: ONNXValueInfo[];
+  outputs: ONNXValueInfo[];
   /** opset imports, e.g. { '': 17, 'com.microsoft': 1 } */
   opsets: Record<string, number>;
 }
@@ -89,7 +89,7 @@ class ProtoWriter {
   }
 }
 
-function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
+function writeValueInfo(w: ProtoWriter, v: ONNXValueInfo): void {
   w.string(1, v.name); // ValueInfoProto.name
   w.message(2, (type) => // ValueInfoProto.type: TypeProto
     type.message(1, (tensor) => { // TypeProto.tensor_type
@@ -107,7 +107,7 @@ function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
 }
 
 /** Serialises a single-graph ONNX model (IR version 8). */
-export function encodeOnnxModel(g: OnnxGraph): Uint8Array {
+export function encodeONNXModel(g: ONNXGraph): Uint8Array {
   const model = new ProtoWriter();
   model.int(1, 8); // ir_version
   for (const [domain, version] of Object.entries(g.opsets)) {

@@ -7,7 +7,7 @@
  * `com.microsoft.FusedMatMul` does batched matmul with numpy broadcasting and transpose flags
  * in one call (plain ONNX MatMul has no transpose flags; Gemm is 2-D only).
  */
-import { encodeOnnxModel } from './onnx-proto.js';
+import { encodeONNXModel } from './onnx-proto.js';
 import type { OrtBinding, OrtNativeSession } from './ort-binding.js';
 
 export interface OrtMatMulOptions {
@@ -47,7 +47,7 @@ export class OrtMatMul {
     let s = this.sessions.get(key);
     if (s) return s;
     const dims = (prefix: string, rank: number) => Array.from({ length: rank }, (_, i) => `${prefix}${i}`);
-    const model = encodeOnnxModel({
+    const model = encodeONNXModel({
       opsets: { '': 17, 'com.microsoft': 1 },
       nodes: [
         {

@@ -4,7 +4,7 @@
  * tfjs-wasm live here: Erf ≈7.6× and Exp ≈3× on 1.2 M elements; Multiply was 5× slower, so it
  * stays stock (see README).
  */
-import { encodeOnnxModel } from './onnx-proto.js';
+import { encodeONNXModel } from './onnx-proto.js';
 import type { OrtBinding, OrtNativeSession } from './ort-binding.js';
 
 export type OrtUnaryOp = 'Erf' | 'Exp';
@@ -20,7 +20,7 @@ export class OrtUnary {
   private session(op: OrtUnaryOp): OrtNativeSession {
     let s = this.sessions.get(op);
     if (!s) {
-      const model = encodeOnnxModel({
+      const model = encodeONNXModel({
         opsets: { '': 17 },
         nodes: [{ opType: op, inputs: ['x'], outputs: ['y'] }],
         inputs: [{ name: 'x', dims: ['n'] }],

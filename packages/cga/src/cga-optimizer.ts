@@ -58,7 +58,7 @@ interface Selected {
 }
 
 /**
- * Confidence-guided annealing (OFQ, spec §6.2) around any tf.Optimizer. For each selected weight, every
+ * Confidence-guided annealing (OFQ, docs/algorithm.md §6.2) around any tf.Optimizer. For each selected weight, every
  * step: the mask is recomputed from the pre-step weights under their own quantizers (current scales); the gradients
  * of confident (frozen) entries are zeroed; the inner optimizer steps; the frozen entries are restored
  * exactly, which undoes weight decay and momentum carried over to them. Everything else (unselected

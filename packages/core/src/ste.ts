@@ -64,7 +64,7 @@ export function stopGradient<T extends Tensor>(x: T): T {
  * the result carries `value`'s numbers and passes the upstream gradient to `through` unchanged.
  */
 export function straightThrough<T extends Tensor>(through: T, value: Tensor): T {
-  const f = customGrad1((a: Tensor) => ({ value: tf.clone(value), gradFunc: (dy: Tensor) => dy }));
+  const f = customGrad1((_through: Tensor) => ({ value: tf.clone(value), gradFunc: (dy: Tensor) => dy }));
   return f(through) as T;
 }
 

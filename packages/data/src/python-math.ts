@@ -7,11 +7,6 @@ export function roundHalfEven(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-/** Python's `int(x)` for floats: truncation toward zero. */
-export function pyInt(x: number): number {
-  return Math.trunc(x);
-}
-
 /** Python's `round(x, 15)`: Number#toFixed rounds the exact binary value to 15 decimals, as CPython does. */
 export function round15(x: number): number {
   const r = Number(x.toFixed(15));

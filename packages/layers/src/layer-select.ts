@@ -1,4 +1,4 @@
-import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { OfqError, nameMatcher } from '@ofq/core';
 
 /** The parts of a tfjs-layers weight (`LayerVariable`) that applyOFQ uses. */
@@ -80,9 +80,4 @@ export function matchesLayer(c: Candidate, m: LayerMatcher | readonly LayerMatch
     }
     throw new OfqError(`applyOFQ: ${what} must be a string glob, a RegExp or a function, got ${typeof one}`, { code: 'E_OFQ_OPTIONS' });
   });
-}
-
-/** A weight read that is a variable (what `LayerVariable.read()` returns). */
-export function kernelVariable(k: LayerWeightLike): Variable {
-  return k.read() as Variable;
 }

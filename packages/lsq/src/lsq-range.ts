@@ -7,7 +7,7 @@ export const LSQ_MIN_STEP = 1e-5;
 
 /**
  * Integer clamp range of LSQ. Signed: `[-2^(b-1), 2^(b-1)-1]` (asymmetric, includes 0);
- * unsigned: `[0, 2^b-1]`. Bits must be an integer in [2, 8] (1-bit LSQ is rejected: decision #9).
+ * unsigned: `[0, 2^b-1]`. Bits must be an integer in [2, 8] (1-bit LSQ is rejected: docs/decisions.md #9).
  */
 export function lsqRange(bits: number, unsigned = false): { qn: number; qp: number } {
   assertBits(bits, 'LSQ bits');
@@ -44,7 +44,7 @@ export function sharedAxes(granularity: LSQGranularity, rank: number, what: stri
   return Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis);
 }
 
-/** LSQ gradient scale `g = 1/sqrt(Qp·count)`, count = elements sharing one step (decision #5: optional pinned batch). */
+/** LSQ gradient scale `g = 1/sqrt(Qp·count)`, count = elements sharing one step (docs/decisions.md #5: optional pinned batch). */
 export function lsqGradScale(qp: number, granularity: LSQGranularity, shape: number[], gradScaleBatch?: number): number {
   const size = shape.reduce((a, b) => a * b, 1);
   let count = size / stepCountFor(granularity, shape, 'lsqGradScale');

@@ -13,7 +13,7 @@ export interface LSQWeightConfig {
 }
 
 /**
- * LSQ weight quantizer with a learnable step (the LSQ baseline with decision #4's fix, and the 8-bit
+ * LSQ weight quantizer with a learnable step (the LSQ baseline with docs/decisions.md #4's fix, and the 8-bit
  * head / patch-conv weights). Signed range, init `2·mean|w|/sqrt(Qp)` per output channel,
  * `g = 1/sqrt(Qp·count)` with count = weights per channel.
  */

@@ -51,7 +51,7 @@ export function weightSQNR(w: Tensor, q: WeightQuantizer): number {
 }
 
 /**
- * Gradient-direction flips [reconstructed metric, spec §9.4]: per element, whether sign(g_t) differs from
+ * Gradient-direction flips [reconstructed metric, docs/algorithm.md §9.4]: per element, whether sign(g_t) differs from
  * sign(g_{t−1}) with both non-zero, counted separately inside and outside a band (e.g. BR_x).
  * Owns the previous signs; `dispose()` releases them.
  */

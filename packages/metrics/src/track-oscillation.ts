@@ -17,7 +17,7 @@ export interface TrackOscillationCallOptions {
 
 /**
  * Oscillation tracker of Nagel et al. 2022 ("Overcoming Oscillations in QAT"), as shipped in the OFQ
- * reference (spec §6.5), with optional oscillation-driven freezing. Feed it the integer codes of a
+ * reference (docs/algorithm.md §6.5), with optional oscillation-driven freezing. Feed it the integer codes of a
  * weight once per optimizer step. An oscillation is a code change opposite in direction to that
  * entry's previous change. All arithmetic is float32 in the reference's order, so the state matches
  * the reference bit for bit.

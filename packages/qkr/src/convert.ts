@@ -1,4 +1,4 @@
-// Converting a standard attention's weights to QKR (spec §5.1, decision #3): q and k lose their
+// Converting a standard attention's weights to QKR (docs/algorithm.md §5.1, docs/decisions.md #3): q and k lose their
 // biases (QKR has no place for them). `x·Wqᵀ·bk` is softmax-invariant, `bqᵀ·Wk·x_j` is not, so the
 // converted attention differs slightly; given sample inputs, the drift is measured and returned.
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,4 +1,4 @@
-// CGA's optional includeQK fix (decision #2): scale the gradient that reaches W_qk (and through it W_q
+// CGA's optional includeQK fix (docs/decisions.md #2): scale the gradient that reaches W_qk (and through it W_q
 // and W_k) by a mask computed from the current merged weight.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';

@@ -1,4 +1,4 @@
-// The merged query-key weight of QKR (spec §5): per head W_qkʰ = Kqʰ·Kkʰᵀ, C×C, rows indexed by the
+// The merged query-key weight of QKR (docs/algorithm.md §5): per head W_qkʰ = Kqʰ·Kkʰᵀ, C×C, rows indexed by the
 // query-side input channel. Stored the way every @ofq weight quantizer expects a weight: rows on the
 // LAST axis, so the (H·C, C) PyTorch matrix of the reference is handled here as its transpose (C, H·C).
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,4 +1,4 @@
-// The QKR attention heads (spec §5.2 steps 2-6) on an already quantized input X̂: the v path, the
+// The QKR attention heads (docs/algorithm.md §5.2 steps 2-6) on an already quantized input X̂: the v path, the
 // merged and quantized W_qk, the qkx quantizer, softmax and its quantizer, P̂·v̂. The caller supplies X̂
 // (its own input quantizer) and applies the output projection, so any tfjs transformer can use it.
 import * as tf from '@tensorflow/tfjs-core';

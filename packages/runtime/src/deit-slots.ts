@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { dequantizeWeights, type QuantizedWeights, type WeightQuantizer } from '@ofq/core';
 import { mergedQKWeight } from '@ofq/qkr';
-import { DeiT, QAttention, QKRAttention, QLinear, QMLP, QPatchEmbed } from '@ofq/vit';
+import { type DeiT, QAttention, QKRAttention, QLinear, QMLP, QPatchEmbed } from '@ofq/vit';
 import { FixedWeightQuantizer } from './fixed-weight-quantizer.js';
 import { packedFail } from './errors.js';
 

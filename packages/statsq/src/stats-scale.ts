@@ -7,7 +7,7 @@ export interface StatsQOptions {
   bits: number;
 }
 
-/** Smallest scale StatsQ uses: an all-zero channel would otherwise divide by zero (decision #7). */
+/** Smallest scale StatsQ uses: an all-zero channel would otherwise divide by zero (docs/decisions.md #7). */
 export const STATSQ_MIN_SCALE = 1e-8;
 /** Upper clip edge in units of s: keeps `v = n - 0.5` from rounding (half to even) up to the out-of-grid code n. */
 export const STATSQ_CLIP_HIGH = 1 - 1e-6;

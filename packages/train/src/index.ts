@@ -1,4 +1,4 @@
-// @ofq/train: the OFQ training pipeline (spec §7) as a library; the `ofq` CLI is src/cli.ts.
+// @ofq/train: the OFQ training pipeline (docs/algorithm.md §7) as a library; the `ofq` CLI is src/cli.ts (bin: src/bin.ts).
 export {
   UsageError,
   RecipeError,

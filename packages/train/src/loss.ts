@@ -24,7 +24,7 @@ export function softCrossEntropy(studentLogits: tf.Tensor2D, teacherLogits: tf.T
 }
 
 /**
- * The paper's KD loss (spec §7.1, `--use-kd --kd_hard_and_soft 1`):
+ * The paper's KD loss (docs/algorithm.md §7.1, `--use-kd --kd_hard_and_soft 1`):
  * `CE(cls, y) + SoftCE(dist, teacher_cls)`, weights 1:1, T = 1. The teacher target is its class-token
  * head only. A single-head student (dist = null) uses its class logits for both terms.
  */

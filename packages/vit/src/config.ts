@@ -3,19 +3,19 @@
 /** Named DeiT sizes (timm `deit_{tiny,small,base}_distilled_patch16_224`). */
 export type DeiTPreset = 'deit-tiny' | 'deit-small' | 'deit-base';
 
-/** Quantization of a DeiT as the OFQ reference trains it (spec §4.2). */
+/** Quantization of a DeiT as the OFQ reference trains it (docs/algorithm.md §4.2). */
 export interface QuantConfig {
   /** Bits of every block weight (StatsQ, or LSQ for `method: 'lsq'`): integer in [2, 8]. */
   weightBits: number;
   /** Bits of every block activation quantizer (LSQ): integer in [2, 8]. */
   actBits: number;
-  /** Query-key reparameterization (spec §5); false gives the plain quantized attention (spec §4.3). */
+  /** Query-key reparameterization (docs/algorithm.md §5); false gives the plain quantized attention (docs/algorithm.md §4.3). */
   qkr: boolean;
   /** 'ofq': StatsQ weights; 'lsq': the LSQ-weights baseline (learnable per-row step). */
   method: 'ofq' | 'lsq';
-  /** Reproduce the reference's random (PyTorch default) init of attention proj (and non-QKR qkv) (decision #1). */
+  /** Reproduce the reference's random (PyTorch default) init of attention proj (and non-QKR qkv) (docs/decisions.md #1). */
   referenceInit?: boolean;
-  /** Pins the batch size B in every activation LSQ gradient scale (decision #5). */
+  /** Pins the batch size B in every activation LSQ gradient scale (docs/decisions.md #5). */
   gradScaleBatch?: number;
   /** Seed of the `referenceInit` random draws. */
   seed?: number;

@@ -2,7 +2,7 @@ import type { Attention } from './fp/attention.js';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, gt, loadGolden, loadGoldenBytes, tolFor, useBackend } from '@ofq/core/testing';
-import { createDeiT, loadSafetensors, saveSafetensors, DeiT } from './index.js';
+import { createDeiT, loadSafetensors, saveSafetensors, type DeiT } from './index.js';
 
 const golden = loadGolden('deit_tiny_fp.json');
 const SMALL = { imgSize: 32, patchSize: 8, inChans: 3, embedDim: 48, depth: 2, numHeads: 3, mlpRatio: 4, numClasses: 10, distilled: true };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, loadGolden, loadGoldenBytes, useBackend } from '@ofq/core/testing';
-import { DeiT, createDeiT, initActivationSteps, loadSafetensors, quantizeDeiT, saveSafetensors, type DeiTModel } from './index.js';
+import { type DeiT, createDeiT, initActivationSteps, loadSafetensors, quantizeDeiT, saveSafetensors, type DeiTModel } from './index.js';
 
 const SMALL = { imgSize: 16, patchSize: 4, inChans: 3, embedDim: 24, depth: 2, numHeads: 3, mlpRatio: 2, numClasses: 5, distilled: true, seed: 11 };
 const W2A2 = { weightBits: 2, actBits: 2, qkr: true, method: 'ofq' as const };
@@ -59,7 +59,7 @@ for (const backend of TEST_BACKENDS) {
         assertClose(y, mean, { rtol: 1e-6, atol: 1e-6 }, 'predict = (cls+dist)/2');
         tf.dispose([y, cls, dist!, mean]);
       }, 'quantized forward/backward');
-      // Decay group: latent weights only; steps, shifts, norms, tokens are no-decay (spec §7.2).
+      // Decay group: latent weights only; steps, shifts, norms, tokens are no-decay (docs/algorithm.md §7.2).
       const decayNames = named.filter((p) => p.decay).map((p) => p.name);
       expect(decayNames).toContain('blocks.0.attn.q.weight');
       expect(decayNames).toContain('patch_embed.proj.weight');
@@ -92,7 +92,7 @@ for (const backend of TEST_BACKENDS) {
       }
     });
 
-    it('quantizeDeiT copies pretrained weights (decision #1) and leaves the FP model untouched; referenceInit draws proj', () => {
+    it('quantizeDeiT copies pretrained weights (docs/decisions.md #1) and leaves the FP model untouched; referenceInit draws proj', () => {
       const fp = createDeiT(SMALL) as DeiT;
       const fpSd = fp.stateDict();
       const q = quantizeDeiT(fp, W2A2);

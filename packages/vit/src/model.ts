@@ -72,7 +72,7 @@ export class DeiT implements DeiTModel {
   readonly head: Module;
   readonly headDist: Module | null;
   private disposed = false;
-  /** Set by quantizeDeiT with QKR: the largest dropped pretrained q/k bias per block (decision #3). */
+  /** Set by quantizeDeiT with QKR: the largest dropped pretrained q/k bias per block (docs/decisions.md #3). */
   conversionReport?: {
     droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }>;
     /** Per block, when quantizeDeiT got sample images: FP attention drift from dropping the q/k biases. */

@@ -73,7 +73,7 @@ export function constantSpec(name: string, value: number): ParamSpec {
   };
 }
 
-/** Decay group of spec §7.2: no decay for ndim ≤ 1, `.bias`, pos_embed, cls_token, dist_token. */
+/** Decay group of docs/algorithm.md §7.2: no decay for ndim ≤ 1, `.bias`, pos_embed, cls_token, dist_token. */
 export function takesWeightDecay(name: string, torchShape: number[]): boolean {
   if (torchShape.length <= 1 || name.endsWith('.bias')) return false;
   const last = name.split('.').pop();

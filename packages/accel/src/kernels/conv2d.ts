@@ -13,7 +13,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { TensorMemory } from '../tensor-memory.js';
 import { col2im, im2col, im2colT, isPointwise, patchSize, type ConvInfo } from './im2col.js';
 import type { MatMulRunner } from './matmul.js';
-import { Scratch } from './scratch.js';
+import { type Scratch } from './scratch.js';
 
 /** Below this many input channels the filter gradient builds the transposed patch matrix (see im2colT). */
 const TRANSPOSED_BELOW_CHANNELS = 4;

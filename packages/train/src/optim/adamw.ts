@@ -13,7 +13,7 @@ export interface AdamWOptions {
 export interface NamedParam {
   name: string;
   variable: tf.Variable;
-  /** In the decay group (spec §7.2): latent weights, not biases/norms/steps/tokens. */
+  /** In the decay group (docs/algorithm.md §7.2): latent weights, not biases/norms/steps/tokens. */
   decay: boolean;
 }
 

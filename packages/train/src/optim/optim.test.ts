@@ -6,7 +6,7 @@ import { lrAt, lrForStep } from './schedule.js';
 import { GradAccumulator } from './accumulate.js';
 import { crossEntropy, kdLoss, softCrossEntropy } from '../loss.js';
 
-describe('LR schedule (spec §7.2, DeiT-T W2A2 numbers)', () => {
+describe('LR schedule (docs/algorithm.md §7.2, DeiT-T W2A2 numbers)', () => {
   const s = { lr: 5.47e-4, warmupLr: 1e-6, warmupEpochs: 5, minLr: 1e-5, epochs: 300 };
   it('warms up linearly from warmupLr', () => {
     expect(lrAt(s, 0)).toBeCloseTo(1e-6, 12);

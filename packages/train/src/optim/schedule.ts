@@ -1,5 +1,5 @@
 /**
- * timm's CosineLRScheduler as the reference uses it (spec §7.2), with e the 0-based epoch:
+ * timm's CosineLRScheduler as the reference uses it (docs/algorithm.md §7.2), with e the 0-based epoch:
  *  - e < W:            lr = warmupLr + e·(lr0 − warmupLr)/W
  *  - W ≤ e < epochs:   lr = minLr + ½(lr0 − minLr)(1 + cos(π·e/epochs))   (cosine not restarted after warmup)
  *  - e ≥ epochs:       lr = minLr                                         (cooldown epochs)

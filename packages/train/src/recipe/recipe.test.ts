@@ -22,7 +22,7 @@ describe('recipes', () => {
     // An absent augmentation block parses to the full defaults, not to {}.
     expect(r.stage1.augmentation).toMatchObject({ mixup: 0, cutmix: 0, labelSmoothing: 0, repeatedAug: 0, randAugment: null, hflip: 0, dropPath: 0 });
   });
-  it('paper recipes carry spec §7.3 hyper-parameters', () => {
+  it('paper recipes carry docs/algorithm.md §7.3 hyper-parameters', () => {
     const t2 = loadRecipe('deit-t-w2a2');
     expect(t2.stage1).toMatchObject({ epochs: 300, cooldownEpochs: 10, batchSize: 140, globalBatch: 560, lr: 5.47e-4, weightDecay: 0.05, warmupEpochs: 5, warmupLr: 1e-6, minLr: 1e-5 });
     expect(t2.stage1.augmentation).toMatchObject({ mixup: 0, cutmix: 0, labelSmoothing: 0, repeatedAug: 0, randAugment: 'rand-m9-mstd0.5-inc1', randomErasing: 0.25 });
@@ -33,7 +33,7 @@ describe('recipes', () => {
     expect(loadRecipe('deit-s-w2a2').stage1).toMatchObject({ lr: 5.47e-4, weightDecay: 0.05, warmupEpochs: 5, globalBatch: 560 });
     expect(loadRecipe('deit-t-w4a4').quant).toMatchObject({ weightBits: 4, actBits: 4, qkr: true, gradScaleBatch: 140 });
   });
-  it('Swin-T paper recipes carry spec §7.3 hyper-parameters', () => {
+  it('Swin-T paper recipes carry docs/algorithm.md §7.3 hyper-parameters', () => {
     const w2 = loadRecipe('swin-t-w2a2');
     expect(w2.model).toMatchObject({ arch: 'swin', preset: 'swin-t', imgSize: 224, patchSize: 4, embedDim: 96, depths: [2, 2, 6, 2], numHeads: [3, 6, 12, 24], windowSize: 7, stochasticDepthProb: 0 });
     expect(w2.quant).toMatchObject({ weightBits: 2, actBits: 2, qkr: true, method: 'ofq', gradScaleBatch: 64 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Schedule + optimizer settings shared by every training stage (spec §7.2 / §7.3). */
+/** Schedule + optimizer settings shared by every training stage (docs/algorithm.md §7.2 / §7.3). */
 const stageFields = {
   /** Cosine length (t_initial); the stage runs epochs + cooldownEpochs. */
   epochs: z.number().int().positive(),
@@ -164,7 +164,7 @@ export const RecipeSchema = z
         globalBatch: z.number().int().positive().optional(),
         boundaryRange: z.number().positive().max(0.5).default(0.005),
         includeQK: z.boolean().default(false),
-        /** Weights CGA anneals (globs over parameter names); null = the architecture's reference selection (decision #18). */
+        /** Weights CGA anneals (globs over parameter names); null = the architecture's reference selection (docs/decisions.md #18). */
         select: z.array(z.string().min(1)).min(1).nullable().default(null),
         maxStepsPerEpoch: z.number().int().min(0).default(0),
       })

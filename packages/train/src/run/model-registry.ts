@@ -1,5 +1,5 @@
 // The model families a recipe can train (`model.arch`): how to build the FP teacher, convert it to
-// the OFQ student, which names its checkpoints use, and which weights CGA anneals (spec §6.2).
+// the OFQ student, which names its checkpoints use, and which weights CGA anneals (docs/algorithm.md §6.2).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { QuantizedWeightRef } from '@ofq/core';
 import { DEFAULT_CGA_PATTERNS } from '@ofq/cga';
@@ -25,7 +25,7 @@ export interface TrainModel {
 export interface ModelArch {
   /** Naming of the FP model's own checkpoints (and the default of `teacher.naming`). */
   fpNaming: ModelNaming;
-  /** The reference's CGA selection for QKR students (decision #18 for Swin: the PatchMerging reductions too). */
+  /** The reference's CGA selection for QKR students (docs/decisions.md #18 for Swin: the PatchMerging reductions too). */
   cgaSelect: readonly string[];
   createFP(model: Recipe['model'], seed: number): TrainModel;
   quantize(fp: TrainModel, quant: QuantConfig): TrainModel;

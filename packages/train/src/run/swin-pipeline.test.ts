@@ -29,7 +29,7 @@ function tinySwinRecipe() {
 describe('Swin in the pipeline', () => {
   beforeAll(() => useBackend('wasm'));
 
-  it("CGA's Swin selection (decision #18): v, proj, fc1, fc2 and the PatchMerging reductions, never q/k, patch conv or head", () => {
+  it("CGA's Swin selection (docs/decisions.md #18): v, proj, fc1, fc2 and the PatchMerging reductions, never q/k, patch conv or head", () => {
     const recipe = tinySwinRecipe();
     const arch = MODEL_ARCHS.swin;
     const fp = arch.createFP(recipe.model, 1);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
-import { Linear } from '../nn/linear.js';
+import { type Linear } from '../nn/linear.js';
 import { mergeHeads } from '@ofq/qkr';
 
 

@@ -1,5 +1,5 @@
-// Conversion of a full-precision DeiT (or one of its modules) into the OFQ-quantized form (spec §4.2),
-// copying the pretrained weights (decision #1; `referenceInit` reproduces the reference's random init
+// Conversion of a full-precision DeiT (or one of its modules) into the OFQ-quantized form (docs/algorithm.md §4.2),
+// copying the pretrained weights (docs/decisions.md #1; `referenceInit` reproduces the reference's random init
 // of attention proj, and of qkv without QKR).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
@@ -88,7 +88,7 @@ export function quantizeMlp(fp: Mlp, o: BlockQuantOptions): QMLP {
   return new QMLP(quantizeLinear(fp.fc1, o), quantizeLinear(fp.fc2, o, true));
 }
 
-/** Dropped q/k biases of one QKR conversion (decision #3), for the conversion report. */
+/** Dropped q/k biases of one QKR conversion (docs/decisions.md #3), for the conversion report. */
 export interface DroppedQKBias {
   maxAbsQBias: number;
   maxAbsKBias: number;
@@ -102,7 +102,7 @@ function maxAbs(t: Tensor | null): number {
   return v;
 }
 
-/** QKR attention (spec §5) from an FP attention: q/k biases dropped, v bias kept, proj copied (or random). */
+/** QKR attention (docs/algorithm.md §5) from an FP attention: q/k biases dropped, v bias kept, proj copied (or random). */
 export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report?: DroppedQKBias[]): QKRAttention {
   const c = fp.dim;
   const conv = qkrFromFusedQKV(fp.qkv.kernel, fp.qkv.bias, { numHeads: fp.numHeads });
@@ -121,7 +121,7 @@ export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report
   return new QKRAttention(input, heads, proj, o.tokens);
 }
 
-/** Quantized attention without QKR (spec §4.3): qkv and proj copied (or random with referenceInit). */
+/** Quantized attention without QKR (docs/algorithm.md §4.3): qkv and proj copied (or random with referenceInit). */
 export function quantizeAttentionPlain(fp: Attention, o: BlockQuantOptions): QAttention {
   const c = fp.dim;
   const qkv = o.referenceInit ? randomQLinear(c, 3 * c, o) : quantizeLinear(fp.qkv, o);
@@ -148,7 +148,7 @@ export function quantizeHead(fp: Linear, o: { gradScaleBatch?: number } = {}): Q
 }
 
 /**
- * FP drift of dropping each block's q/k biases (decision #3), measured on the attention inputs
+ * FP drift of dropping each block's q/k biases (docs/decisions.md #3), measured on the attention inputs
  * (norm1 outputs) that `sample` images produce in the FP model.
  */
 export function measureDeiTQKRDrift(fp: DeiT, sample: Tensor4D): QKRDrift[] {
@@ -170,7 +170,7 @@ export function measureDeiTQKRDrift(fp: DeiT, sample: Tensor4D): QKRDrift[] {
 }
 
 /**
- * A quantized DeiT converted from `fp` (left untouched): the model of spec §4.2. With QKR, the
+ * A quantized DeiT converted from `fp` (left untouched): the model of docs/algorithm.md §4.2. With QKR, the
  * dropped q/k biases are recorded in `conversionReport`, and with `options.sample` (a few images)
  * so is the FP output drift they cause per block.
  */

@@ -149,7 +149,7 @@ for (const [backend, accel] of [...TEST_BACKENDS.map((b) => [b, false] as const)
         const before = tf.memory().numTensors;
         const [m, fp] = c.build(g, optionsFor(g));
         fp.dispose();
-        // Weights the reference draws at random (decision #1) come from its stored state; steps and the
+        // Weights the reference draws at random (docs/decisions.md #1) come from its stored state; steps and the
         // sign buffer are left for the first forward to create.
         const sd = stateFrom(g.state_dict_after_first_forward, rename, (n) => !n.endsWith('.s') && !n.endsWith('.signed'));
         loadModuleState(m, sd, { strict: false });

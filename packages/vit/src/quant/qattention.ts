@@ -1,4 +1,4 @@
-// Quantized attention without QKR (reference QAttention, spec §4.3): quantized qkv, a shift on the qkv
+// Quantized attention without QKR (reference QAttention, docs/algorithm.md §4.3): quantized qkv, a shift on the qkv
 // output, per-token LSQ on q and k, per-channel LSQ on v, shifts after each, unsigned per-query LSQ
 // on the probabilities, then the quantized projection.
 import * as tf from '@tensorflow/tfjs-core';

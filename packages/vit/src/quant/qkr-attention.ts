@@ -1,15 +1,15 @@
-// QKR attention of a DeiT block (reference QAttention_qkreparam, spec §5): the input quantizer
+// QKR attention of a DeiT block (reference QAttention_qkreparam, docs/algorithm.md §5): the input quantizer
 // (`quant_x_4_qkv`), the @ofq/qkr heads on X̂, then the quantized projection.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { LSQQuantizer } from '@ofq/lsq';
-import { QKRHeads } from '@ofq/qkr';
+import { type LSQQuantizer } from '@ofq/lsq';
+import { type QKRHeads } from '@ofq/qkr';
 import type { QuantizedWeightRef } from '@ofq/core';
 import type { QKGradientMask } from '@ofq/qkr';
 import { prefixedRefs, variableRef, type Module } from '../module.js';
 import { directSpec, linearWeightSpec, prefixed, type ParamSpec } from '../params.js';
 import type { QLinear } from './qlinear.js';
-import { ShiftedAct } from './shifted-act.js';
+import { type ShiftedAct } from './shifted-act.js';
 import { lsqStepSpec, shiftSpec, weightQuantizerSpec } from './specs.js';
 
 export class QKRAttention implements Module {

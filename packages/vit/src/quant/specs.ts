@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { QuantizerState, WeightQuantizer } from '@ofq/core';
-import { LearnableBias, LSQQuantizer, LSQWeightQuantizer, PixelBias } from '@ofq/lsq';
+import { type LearnableBias, type LSQQuantizer, type LSQWeightQuantizer, type PixelBias } from '@ofq/lsq';
 import { constantSpec, directSpec, type ParamSpec } from '../params.js';
 
 /** An LSQ step `[...]` (`s` in the reference); `shape` is known before the lazy init creates it. */

@@ -86,6 +86,6 @@ export function stageResolutions(c: SwinConfig): number[] {
 /** Window geometry of a feature map of side `res`: padded side, windows, and the effective shift (0 when one window covers the map). */
 export function windowLayout(res: number, windowSize: number, shift: number): { padded: number; windows: number; shift: number } {
   const padded = Math.ceil(res / windowSize) * windowSize;
-  // torchvision (decision #17 area, golden README quirk 7): no shift when the window covers the padded map.
+  // torchvision (docs/decisions.md #17 area, golden README quirk 7): no shift when the window covers the padded map.
   return { padded, windows: (padded / windowSize) ** 2, shift: windowSize >= padded ? 0 : shift };
 }

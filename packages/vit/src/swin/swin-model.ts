@@ -60,7 +60,7 @@ export class Swin implements SwinModel {
   readonly norm: LayerNorm;
   readonly head: Module;
   private disposed = false;
-  /** Set by quantizeSwin with QKR: the largest dropped pretrained q/k bias per block, in order (decision #14). */
+  /** Set by quantizeSwin with QKR: the largest dropped pretrained q/k bias per block, in order (docs/decisions.md #14). */
   conversionReport?: {
     droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }>;
     /** Per block, when quantizeSwin got sample images: FP attention drift from dropping the q/k biases. */

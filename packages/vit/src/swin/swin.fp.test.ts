@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, assertClose, expectNoLeaks, gt, loadGolden, loadGoldenBytes, tolFor, useBackend, type GoldenTensor } from '@ofq/core/testing';
-import { createSwin, loadSafetensors, saveSafetensors, relativePositionIndex, Swin, WindowAttention, resolveSwinConfig, SwinConfigError } from '../index.js';
+import { createSwin, loadSafetensors, saveSafetensors, relativePositionIndex, type Swin, type WindowAttention, resolveSwinConfig, SwinConfigError } from '../index.js';
 
 const golden = loadGolden('swin_tiny_fp.json');
 const shapes = loadGolden('swin_param_shapes.json');

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, expectNoLeaks, useBackend } from '@ofq/core/testing';
 import {
-  PatchMerging, QKRWindowAttention, QLinear, QWindowAttention, Swin, SHIFT_MASK_VALUE, WindowAttention,
+  type PatchMerging, QKRWindowAttention, QLinear, QWindowAttention, type Swin, SHIFT_MASK_VALUE, type WindowAttention,
   createSwin, initActivationSteps, loadSafetensors, quantizeSwin, quantizeSwinMlp, saveSafetensors, shiftedWindowMask,
 } from '../index.js';
 
@@ -12,7 +12,7 @@ const images = (b = 2, seed = 1) => tf.randomNormal([b, 56, 56, 3], 0, 1, 'float
 const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);
 const same = (a: tf.Tensor, b: tf.Tensor) => expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
 
-describe('OFQ Swin conversion (decisions #13-#17)', () => {
+describe('OFQ Swin conversion (docs/decisions.md #13-#17)', () => {
   beforeAll(() => useBackend(TEST_BACKENDS.includes('wasm') ? 'wasm' : 'cpu'));
 
   it('copies pretrained proj, tables, q/k/v and the MLP (#13 fix); referenceInit re-draws proj and tables; #14 records dropped q/k biases', () => {

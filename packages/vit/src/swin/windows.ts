@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-/** Value added to the logits of token pairs from different regions of a shifted window (decision #17). */
+/** Value added to the logits of token pairs from different regions of a shifted window (docs/decisions.md #17). */
 export const SHIFT_MASK_VALUE = -100;
 
 /** `torch.roll(x, (s, s), dims=(1, 2))` on `[B, H, W, C]`: out[i] = x[(i - s) mod H]. */

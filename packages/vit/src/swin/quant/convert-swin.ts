@@ -1,7 +1,7 @@
 // Conversion of a full-precision Swin (or one of its modules) into the OFQ-quantized form, as the
-// reference's Swin conversion does it (spec §4.4): 8-bit patch conv and head, every window attention
+// reference's Swin conversion does it (docs/algorithm.md §4.4): 8-bit patch conv and head, every window attention
 // (QKR or plain) and MLP at the model's bits, and the PatchMerging reductions at the model's bits.
-// Pretrained weights are copied (decisions #13, #15); `referenceInit` reproduces the reference's
+// Pretrained weights are copied (docs/decisions.md #13, #15); `referenceInit` reproduces the reference's
 // random proj / relative position table / non-QKR qkv and the random reduction bias.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
@@ -70,7 +70,7 @@ export function quantizeSwinMlp(fp: Mlp, o: SwinQuantOptions, width: number) {
 
 /**
  * PatchMerging with its reduction as a QLinear at the model's bits (input map side `width`, so
- * ⌈width/2⌉ column steps). The reference's QLinear always has a bias: zero here (decision #15),
+ * ⌈width/2⌉ column steps). The reference's QLinear always has a bias: zero here (docs/decisions.md #15),
  * PyTorch's uniform ±1/√(4C) with `referenceInit`.
  */
 export function quantizePatchMerging(fp: PatchMerging, o: SwinQuantOptions, width: number): PatchMerging {
@@ -94,7 +94,7 @@ export function quantizeSwinBlock(fp: SwinBlock, o: SwinQuantOptions, width: num
 }
 
 /**
- * FP drift of dropping each block's q/k biases (decision #14), measured on the windows of the
+ * FP drift of dropping each block's q/k biases (docs/decisions.md #14), measured on the windows of the
  * attention inputs (norm1 outputs) that `sample` images produce in the FP model. The relative position
  * bias and mask are left out: they are the same with and without the q/k biases, so the logit drift is
  * exact and the probability / output drift an estimate.
@@ -129,8 +129,8 @@ export function measureSwinQKRDrift(fp: Swin | SwinModel, sample: Tensor4D): QKR
 
 /**
  * The OFQ Swin converted from `fp` (left untouched). The activation steps are tied to the config's
- * resolution (decision #16). With QKR, the dropped q/k biases are recorded in `conversionReport`
- * (decision #14), and with `options.sample` (a few images) so is the FP drift they cause per block.
+ * resolution (docs/decisions.md #16). With QKR, the dropped q/k biases are recorded in `conversionReport`
+ * (docs/decisions.md #14), and with `options.sample` (a few images) so is the FP drift they cause per block.
  */
 export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig, options: { sample?: Tensor4D } = {}): Swin {
   checkQuant(quant);

@@ -1,7 +1,7 @@
 // The quantized Swin window attentions (reference QAttention_swin / QAttention_swin_qkreparam): the
 // DeiT quantized attentions (QAttention, QKRAttention) run on the windows `[B·nW, N, C]` inside the
 // Swin window frame, with the full-precision relative position bias and mask added to the scaled
-// logits before the softmax (spec §4.4). Steps are per window position (N = ws²), shared by all windows.
+// logits before the softmax (docs/algorithm.md §4.4). Steps are per window position (N = ws²), shared by all windows.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { QuantizedWeightRef } from '@ofq/core';
@@ -50,7 +50,7 @@ export class QWindowAttention implements Module {
   }
 }
 
-/** QKR window attention (spec §5 on windows): X̂ = LSQ(x), logits x̂·Q(W_qk)·x̂ᵀ·d^-0.5 + bias (+ mask), softmax, LSQ, P̂·v̂, proj. */
+/** QKR window attention (docs/algorithm.md §5 on windows): X̂ = LSQ(x), logits x̂·Q(W_qk)·x̂ᵀ·d^-0.5 + bias (+ mask), softmax, LSQ, P̂·v̂, proj. */
 export class QKRWindowAttention implements Module {
   constructor(
     readonly core: QKRAttention,
@@ -72,7 +72,7 @@ export class QKRWindowAttention implements Module {
     });
   }
 
-  /** CGA's `includeQK` hook (decision #2), as the DeiT QKR attention. */
+  /** CGA's `includeQK` hook (docs/decisions.md #2), as the DeiT QKR attention. */
   setQKGradientMask(mask: QKGradientMask | null): void {
     this.core.setQKGradientMask(mask);
   }

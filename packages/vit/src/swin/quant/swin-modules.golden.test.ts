@@ -141,7 +141,7 @@ for (const [backend, accel] of [...TEST_BACKENDS.map((b) => [b, false] as const)
         const before = tf.memory().numTensors;
         const [m, fp] = c.build(g, optionsFor(g));
         fp.dispose();
-        // What the reference draws at random (decisions #13, #15) comes from its stored state; the steps are left to the first forward.
+        // What the reference draws at random (docs/decisions.md #13, #15) comes from its stored state; the steps are left to the first forward.
         const sd = stateFrom(g.state_dict_after_first_forward, (n) => !n.endsWith('.s'));
         loadModuleState(m, sd, { strict: false });
         tf.dispose([...sd.values()]);
