@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors.js';
 
 /** Number of NaN/±Inf entries of a float array. */

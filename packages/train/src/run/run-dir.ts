@@ -5,7 +5,7 @@ import { validateRecipe } from '../recipe/load.js';
 import type { Recipe } from '../recipe/schema.js';
 import { readCheckpointState, recoverCheckpoint } from './checkpoint.js';
 import { writeFileAtomic } from './durable-fs.js';
-import { acquireRunLock, LOCK_FILE, type RunLock } from './run-lock.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
 import { RUN_LOGS, recoverParkedMetrics, repairLog } from './run-logs.js';
 
 /** The stages that keep checkpoints, in run order. */
@@ -111,4 +111,3 @@ export function openRunDir(o: OpenRunDirOptions): RunDir {
   return { dir, recipe: o.recipe, lock, resumed: false };
 }
 
-export { LOCK_FILE };
