@@ -1,6 +1,7 @@
 // The `ofq` command line: train / eval / report / doctor.
 import { parseArgs, UsageError } from './cli/args.js';
 import { doctor, formatDoctor } from './cli/doctor.js';
+import { ABLATE_USAGE, ablateCommand } from './cli/ablate.js';
 import { loadRecipe, listRecipes } from './recipe/load.js';
 import { setupRuntime, installAccelIfPresent } from './runtime.js';
 import { train } from './run/pipeline.js';
@@ -17,6 +18,7 @@ usage:
   ofq train --resume <runDir> [--backend <b>] [--quiet]
   ofq eval <runDir> [--split test|val] [--backend <b>]
   ofq report <runDir>
+${'${ablate}'}
   ofq doctor
 
 options:
@@ -41,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const out = (s: string) => process.stdout.write(s + '\n');
   if (args.options.help || !args.command) {
-    out(USAGE.replace('${recipes}', listRecipes().join(', ')));
+    out(USAGE.replace('${recipes}', listRecipes().join(', ')).replace('${ablate}', ABLATE_USAGE));
     return args.command || args.options.help ? 0 : 1;
   }
   const quiet = Boolean(args.options.quiet);
@@ -102,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
       out(p);
       return 0;
     }
+    case 'ablate':
+      return ablateCommand(args, out, backendOf(args.options.backend));
     case 'doctor': {
       const { setBackend } = await import('@ofq/core');
       const r = await doctor(
@@ -115,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown command '${args.command}' (train, eval, report, doctor)`);
+      throw new UsageError(`unknown command '${args.command}' (train, eval, report, ablate, doctor)`);
   }
 }
 
@@ -129,7 +133,7 @@ export function run(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: Error) => {
-      const known = e instanceof UsageError || e instanceof NonFiniteLossError || ['RecipeError', 'DataError', 'MissingDataError', 'CheckpointError', 'BackendUnavailableError'].includes(e.name);
+      const known = e instanceof UsageError || e instanceof NonFiniteLossError || ['RecipeError', 'DataError', 'MissingDataError', 'CheckpointError', 'BackendUnavailableError', 'AblationError'].includes(e.name);
       process.stderr.write(`ofq: ${known ? e.message : (e.stack ?? e.message)}\n`);
       if (e instanceof UsageError) process.stderr.write('run `ofq --help` for usage\n');
       process.exit(e instanceof NonFiniteLossError ? 3 : 1);

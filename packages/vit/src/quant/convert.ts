@@ -33,6 +33,8 @@ export interface BlockQuantOptions {
   tokens: number;
   referenceInit?: boolean;
   gradScaleBatch?: number;
+  /** LSQ weight step constraint (see QuantConfig.lsqStep). */
+  lsqStep?: 'abs' | 'clamp';
   /** Random source of `referenceInit` draws. */
   seeds?: SeedSequence;
 }
@@ -52,7 +54,7 @@ function checkQuant(q: QuantConfig): void {
 /** A quantized copy of an FP Linear with a per-token input quantizer (signed unless `unsignedInput`). */
 export function quantizeLinear(fp: Linear, o: BlockQuantOptions, unsignedInput = false): QLinear {
   return new QLinear(copyVar(fp.kernel), fp.bias ? copyVar(fp.bias) : null, {
-    weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
+    weightBits: o.weightBits, weightMethod: weightMethod(o), lsqStep: o.lsqStep, actBits: o.actBits,
     inputGranularity: 'token', unsignedInput, tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
   });
 }
@@ -61,7 +63,7 @@ export function quantizeLinear(fp: Linear, o: BlockQuantOptions, unsignedInput =
 function randomQLinear(inF: number, outF: number, o: BlockQuantOptions): QLinear {
   const seeds = o.seeds ?? new SeedSequence();
   return new QLinear(torchDefaultUniform([inF, outF], inF, seeds), torchDefaultUniform([outF], inF, seeds), {
-    weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
+    weightBits: o.weightBits, weightMethod: weightMethod(o), lsqStep: o.lsqStep, actBits: o.actBits,
     inputGranularity: 'token', tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
   });
 }
@@ -93,8 +95,8 @@ export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report
   const heads = new QKRHeads({
     numHeads: fp.numHeads,
     weights: { q: conv.q, k: conv.k, v: conv.v, vBias: conv.vBias },
-    qkQuantizer: makeWeightQuantizer(wm, o.weightBits, 'qk_quant'),
-    vQuantizer: makeWeightQuantizer(wm, o.weightBits, 'v_quant'),
+    qkQuantizer: makeWeightQuantizer(wm, o.weightBits, 'qk_quant', o.lsqStep),
+    vQuantizer: makeWeightQuantizer(wm, o.weightBits, 'v_quant', o.lsqStep),
     actBits: o.actBits,
     gradScaleBatch: o.gradScaleBatch,
   });
@@ -164,7 +166,7 @@ export function quantizeDeiT(fp: DeiT | import('../model.js').DeiTModel, quant: 
   const c = fp.config;
   const o: BlockQuantOptions = {
     weightBits: quant.weightBits, actBits: quant.actBits, method: quant.method, qkr: quant.qkr,
-    tokens: tokenCounts(c).tokens, referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch,
+    tokens: tokenCounts(c).tokens, referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch, lsqStep: quant.lsqStep,
     seeds: new SeedSequence(quant.seed ?? c.seed),
   };
   const report: DroppedQKBias[] = [];

@@ -16,6 +16,8 @@ export interface QLinearOptions {
   /** Weight quantizer bits and kind: StatsQ ('ofq') or per-row LSQ ('lsq'). */
   weightBits: number;
   weightMethod: 'statsq' | 'lsq';
+  /** LSQ weights: 'abs' (default) or the reference's 'clamp' step constraint. */
+  lsqStep?: 'abs' | 'clamp';
   actBits: number;
   /** 'token' (per token position, blocks) or 'tensor' (one step, the classifier heads). */
   inputGranularity: Extract<LSQGranularity, 'token' | 'tensor'>;
@@ -26,8 +28,8 @@ export interface QLinearOptions {
   gradScaleBatch?: number;
 }
 
-export function makeWeightQuantizer(method: 'statsq' | 'lsq', bits: number, name: string): WeightQuantizer {
-  return method === 'lsq' ? new LSQWeightQuantizer({ bits, name }) : new StatsQuantizer({ bits, name });
+export function makeWeightQuantizer(method: 'statsq' | 'lsq', bits: number, name: string, lsqStep?: 'abs' | 'clamp'): WeightQuantizer {
+  return method === 'lsq' ? new LSQWeightQuantizer({ bits, name, stepConstraint: lsqStep }) : new StatsQuantizer({ bits, name });
 }
 
 export class QLinear implements Module {
@@ -48,7 +50,7 @@ export class QLinear implements Module {
       { bits: options.actBits, granularity: g, unsigned: options.unsignedInput ?? false, gradScaleBatch: options.gradScaleBatch, name: 'input_quant_fn' },
       g === 'token' ? [tokens as number] : [1],
     );
-    this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn');
+    this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn', options.lsqStep);
     // LSQ weight steps depend only on the weight: create them now (same value as the reference's lazy init).
     if (this.weightQuantizer instanceof LSQWeightQuantizer) this.weightQuantizer.initFrom(kernel);
     void outF;
