@@ -28,6 +28,8 @@ export interface AblateOptions {
   runReports?: boolean;
   /** Train nothing: collect the runs already there and write the JSON and the report. */
   reportOnly?: boolean;
+  /** Train (or resume) the per-seed FP teachers only, e.g. while the student code is still changing. */
+  teachersOnly?: boolean;
 }
 
 export interface AblateResult {
@@ -71,7 +73,7 @@ export async function ablate(o: AblateOptions): Promise<AblateResult> {
   let skipped = 0;
   if (!o.reportOnly) {
     const shared = o.recipe.teacher.weights; // a given FP teacher serves every seed
-    const total = (shared ? 0 : o.seeds.length) + o.seeds.length * o.bits.length * o.variants.length;
+    const total = (shared ? 0 : o.seeds.length) + (o.teachersOnly ? 0 : o.seeds.length * o.bits.length * o.variants.length);
     let k = 0;
     const step = async (what: string, dir: string, recipe: Recipe, teacherOnly: boolean) => {
       k++;
@@ -81,7 +83,7 @@ export async function ablate(o: AblateOptions): Promise<AblateResult> {
       log(`[${k}/${total}] ${what}: ${r === 'skipped' ? 'finished earlier, skipped' : 'done'} (${dir})`);
     };
     if (!shared) for (const seed of o.seeds) await step(`FP teacher seed ${seed}`, teacherDir(out, seed), teacherRecipe(o.recipe, seed), true);
-    for (const seed of o.seeds) {
+    for (const seed of o.teachersOnly ? [] : o.seeds) {
       const weights = shared ?? teacherWeights(out, seed);
       for (const bits of o.bits) {
         for (const v of o.variants) {

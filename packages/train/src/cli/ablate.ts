@@ -9,13 +9,19 @@ import { InterruptedError, type RunControl } from '../run/stage.js';
 import { UsageError, type ParsedArgs } from './args.js';
 
 export const ABLATE_USAGE = `  ofq ablate --recipe <name|file.yaml> [--set key=value]... --variants lsq,statsq,statsq+qkr,ofq
-             [--bits 2,4] [--seeds 1,2,3 | --seeds 3] [--out <dir>] [--report-only] [--backend <b>] [--quiet]`;
+             [--bits 2,4] [--seeds 3 | 1,4 | 2..3] [--out <dir>] [--teachers-only | --report-only] [--backend <b>] [--quiet]`;
 
 const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
 
-/** `--seeds 3` means seeds 1, 2, 3; `--seeds 4,7` lists them. */
-function seedsOf(v: string | undefined): number[] {
+/** `--seeds 3` means seeds 1, 2, 3; `--seeds 4,7` lists them; `--seeds 2..3` is a range (`2..2`: seed 2 alone). */
+export function seedsOf(v: string | undefined): number[] {
   if (v === undefined) return [1, 2, 3];
+  const range = /^\s*(\d+)\.\.(\d+)\s*$/.exec(v);
+  if (range) {
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    if (b < a) throw new UsageError(`--seeds: empty range ${v}`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
   if (/^\d+$/.test(v.trim())) {
     const n = Number(v);
     if (n < 1) throw new UsageError(`--seeds: a count must be at least 1, got ${v}`);
@@ -55,6 +61,7 @@ export async function ablateCommand(args: ParsedArgs, out: (s: string) => void, 
       control,
       backend: rt?.backend,
       reportOnly,
+      teachersOnly: Boolean(args.options['teachers-only']),
     });
     out(`ablation: ${r.trained} runs trained, ${r.skipped} finished earlier · ${r.jsonPath} · report: ${r.reportPath}`);
     return 0;
