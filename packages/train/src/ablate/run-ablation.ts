@@ -10,6 +10,7 @@ import { collectAblation, type AblationData } from './collect.js';
 import { AblationError } from './errors.js';
 import { claimOutDir, runDir, teacherDir, teacherWeights } from './plan.js';
 import { renderAblationReport } from './ablation-report.js';
+import { ablationMarkdown } from './ablation-markdown.js';
 import { variantRecipe, type Variant } from './variants.js';
 
 export interface AblateOptions {
@@ -97,5 +98,6 @@ export async function ablate(o: AblateOptions): Promise<AblateResult> {
   writeFileAtomic(jsonPath, JSON.stringify(data, null, 2));
   const reportPath = join(out, ABLATION_HTML);
   writeFileAtomic(reportPath, renderAblationReport(data, out));
+  writeFileAtomic(join(out, 'ablation.md'), ablationMarkdown(data));
   return { outDir: out, jsonPath, reportPath, trained, skipped, data };
 }
