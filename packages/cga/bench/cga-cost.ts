@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createCGA } from '../src/index.js';
+import { StatsQuantizer } from '@ofq/statsq';
 
 async function main() {
   await tf.setBackend(process.env.OFQ_BACKEND ?? 'wasm');
@@ -33,8 +34,8 @@ async function main() {
   };
   const sync = () => params[0].variable.dataSync();
   const plain = time('Adam alone          ', tf.train.adam(1e-5), sync);
-  const cga = createCGA(tf.train.adam(1e-5), params, { bits: 2, boundaryRange: 0.005 });
-  const withCGA = time('Adam through CGA    ', cga, () => void cga.frozenFraction);
+  const cga = createCGA(tf.train.adam(1e-5), params, { quantizer: new StatsQuantizer({ bits: 2 }), boundaryRange: 0.005 });
+  const withCGA = time('Adam through CGA    ', cga, () => cga.frozenFraction);
   console.log(`CGA adds ${(withCGA - plain).toFixed(0)} ms per step; frozen fraction ${cga.frozenFraction.toFixed(4)}`);
 }
 main();

@@ -2,18 +2,29 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
 
 type NamedTensor = { name: string; tensor: Tensor };
-import { statsLevels } from '@ofq/statsq';
-import { assertBoundaryRange, confidenceMask, type ThresholdRange } from './confidence-mask.js';
+import type { WeightQuantizer } from '@ofq/core';
+import { assertBoundaryRange, assertQuantizer, confidenceMask, type ThresholdRange } from './confidence-mask.js';
 import { toPredicate, type ParamSelector } from './select.js';
+
+/** A gradient mask for QKR's merged W_qk: gets W_qk and the quantizer applied to it, returns 0/1. */
+export type QKGradientMask = (wqk: Tensor, quantizer: WeightQuantizer) => Tensor;
 
 /** A model that can mask the gradient of its merged QKR matrix W_qk (e.g. @ofq/vit's DeiTModel). */
 export interface QKGradientMaskTarget {
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void;
+  setQKGradientMask(mask: QKGradientMask | null): void;
+}
+
+/** A parameter CGA may anneal: display name, variable, and the quantizer its forward pass applies. */
+export interface CGAParam {
+  name: string;
+  variable: tf.Variable;
+  /** Defaults to `CGAOptions.quantizer`. */
+  quantizer?: WeightQuantizer;
 }
 
 export interface CGAOptions {
-  /** StatsQ weight bit-width of the selected weights, an integer in [2, 8]. */
-  bits: number;
+  /** Quantizer of every selected parameter that does not name its own (e.g. `new StatsQuantizer({ bits: 2 })`). */
+  quantizer?: WeightQuantizer;
   /** Band half-width x in quantization steps (reference default 0.005). */
   boundaryRange?: number;
   /** Which of `params` to anneal: globs over their names or a predicate (default v/proj/fc1/fc2 of every block). */
@@ -43,11 +54,12 @@ export interface CGAStepStats {
 interface Selected {
   name: string;
   variable: tf.Variable;
+  quantizer: WeightQuantizer;
 }
 
 /**
  * Confidence-guided annealing (OFQ, spec §6.2) around any tf.Optimizer. For each selected weight, every
- * step: the mask is recomputed from the pre-step weights and their current StatsQ scales; the gradients
+ * step: the mask is recomputed from the pre-step weights under their own quantizers (current scales); the gradients
  * of confident (frozen) entries are zeroed; the inner optimizer steps; the frozen entries are restored
  * exactly, which undoes weight decay and momentum carried over to them. Everything else (unselected
  * parameters, gradients for them) passes through unchanged.
@@ -57,7 +69,6 @@ interface Selected {
  */
 export class CGAOptimizer extends tf.Optimizer {
   readonly inner: tf.Optimizer;
-  readonly bits: number;
   readonly boundaryRange: number;
   readonly thresholdRange: ThresholdRange;
   readonly includeQK: boolean;
@@ -75,16 +86,16 @@ export class CGAOptimizer extends tf.Optimizer {
     return 'CGAOptimizer';
   }
 
-  constructor(optimizer: tf.Optimizer, params: Array<{ name: string; variable: tf.Variable }>, o: CGAOptions) {
+  constructor(optimizer: tf.Optimizer, params: readonly CGAParam[], o: CGAOptions) {
     super();
     if (!(optimizer instanceof tf.Optimizer) && typeof (optimizer as tf.Optimizer)?.applyGradients !== 'function') {
       throw new TypeError('createCGA: the first argument must be a tf.Optimizer (anything with applyGradients)');
     }
     if (!Array.isArray(params)) throw new TypeError('createCGA: params must be an array of { name, variable }');
-    if (o == null || typeof o !== 'object') throw new TypeError('createCGA: options { bits, boundaryRange? } are required');
-    statsLevels({ bits: o.bits });
+    if (o == null || typeof o !== 'object') throw new TypeError('createCGA: options { quantizer?, boundaryRange? } are required');
+    if ('bits' in o) throw new TypeError('createCGA: `bits` was replaced by `quantizer` (e.g. new StatsQuantizer({ bits: 2 }) from @ofq/statsq), per parameter or as a default');
+    if (o.quantizer !== undefined) assertQuantizer(o.quantizer, 'createCGA');
     this.inner = optimizer;
-    this.bits = o.bits;
     this.boundaryRange = assertBoundaryRange(o.boundaryRange ?? 0.005);
     this.thresholdRange = o.thresholdRange ?? 'occupied';
     this.includeQK = o.includeQK ?? false;
@@ -98,7 +109,10 @@ export class CGAOptimizer extends tf.Optimizer {
       if (!pick(p.name)) continue;
       if (p.variable.dtype !== 'float32' || p.variable.rank < 1) throw new TypeError(`createCGA: ${p.name} must be a float32 weight of rank >= 1`);
       if (this.byVarName.has(p.variable.name)) throw new Error(`createCGA: parameter ${p.name} is listed twice`);
-      const s = { name: p.name, variable: p.variable };
+      const quantizer = p.quantizer ?? o.quantizer;
+      if (quantizer === undefined) throw new TypeError(`createCGA: ${p.name} has no quantizer; give each param one or pass a default \`quantizer\``);
+      assertQuantizer(quantizer, `createCGA (${p.name})`);
+      const s = { name: p.name, variable: p.variable, quantizer };
       selected.push(s);
       this.byVarName.set(p.variable.name, s);
     }
@@ -117,14 +131,14 @@ export class CGAOptimizer extends tf.Optimizer {
         throw new TypeError('createCGA: includeQK needs qkTarget, a model with setQKGradientMask(fn) (e.g. @ofq/vit DeiTModel with qkr)');
       }
       this.qkTarget = o.qkTarget;
-      const opts = { bits: this.bits, boundaryRange: this.boundaryRange, thresholdRange: this.thresholdRange };
-      o.qkTarget.setQKGradientMask((wqk) => tf.tidy(() => tf.cast(confidenceMask(wqk, opts), 'float32')));
+      const { boundaryRange, thresholdRange } = this;
+      o.qkTarget.setQKGradientMask((wqk, quantizer) => tf.tidy(() => tf.cast(confidenceMask(wqk, { quantizer, boundaryRange, thresholdRange }), 'float32')));
     }
   }
 
-  /** The mask CGA would use for `w` now (true = trainable). */
-  mask(w: Tensor): Tensor {
-    return confidenceMask(w, { bits: this.bits, boundaryRange: this.boundaryRange, thresholdRange: this.thresholdRange });
+  /** The mask CGA would use for a selected parameter now (true = trainable). */
+  private maskOf(sel: Selected): Tensor {
+    return confidenceMask(sel.variable, { quantizer: sel.quantizer, boundaryRange: this.boundaryRange, thresholdRange: this.thresholdRange });
   }
 
   override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
@@ -141,7 +155,7 @@ export class CGAOptimizer extends tf.Optimizer {
         continue;
       }
       // Mask from the pre-step weights and their current row scales (reference order).
-      const trainable = this.mask(sel.variable);
+      const trainable = this.maskOf(sel);
       const masked = tf.tidy(() => tf.where(trainable, tensor, tf.zerosLike(tensor)));
       masks.push({ sel, trainable, saved: sel.variable.clone() });
       forwarded.push({ name, tensor: masked });
@@ -153,8 +167,9 @@ export class CGAOptimizer extends tf.Optimizer {
         // Restore frozen entries bit for bit: undoes decoupled weight decay and momentum on them.
         tf.tidy(() => sel.variable.assign(tf.where(trainable, sel.variable, saved))); // assign inside tidy: the where result is released
       }
+      // Kept: model.fit calls applyGradients inside its own tidy, and the stats are read later.
       const counts = masks.length
-        ? tf.tidy(() => tf.stack(masks.map((m) => tf.sum(tf.cast(tf.logicalNot(m.trainable), 'int32')))))
+        ? tf.keep(tf.tidy(() => tf.stack(masks.map((m) => tf.sum(tf.cast(tf.logicalNot(m.trainable), 'int32'))))))
         : null;
       this.counts?.dispose();
       this.counts = counts;
@@ -206,7 +221,6 @@ export class CGAOptimizer extends tf.Optimizer {
   getConfig(): tf.serialization.ConfigDict {
     return {
       inner: (this.inner.getClassName?.() ?? 'Optimizer') as string,
-      bits: this.bits,
       boundaryRange: this.boundaryRange,
       thresholdRange: this.thresholdRange,
       includeQK: this.includeQK,
@@ -225,6 +239,6 @@ export class CGAOptimizer extends tf.Optimizer {
  * Wraps `optimizer` with confidence-guided annealing for the selected `params` (names are display names
  * such as `blocks.3.mlp.fc1.weight`; gradients are matched by `variable.name`).
  */
-export function createCGA(optimizer: tf.Optimizer, params: Array<{ name: string; variable: tf.Variable }>, o: CGAOptions): CGAOptimizer {
+export function createCGA(optimizer: tf.Optimizer, params: readonly CGAParam[], o: CGAOptions): CGAOptimizer {
   return new CGAOptimizer(optimizer, params, o);
 }

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, expectNoLeaks, loadGolden, tolFor, assertClose, useBackend, type GoldenTensor } from '@ofq/core/testing';
-import { statsPreRound } from '@ofq/statsq';
+import { StatsQuantizer, statsPreRound } from '@ofq/statsq';
+
+const sq = (bits: number) => new StatsQuantizer({ bits });
 import { confidenceMask } from './confidence-mask.js';
 
 interface CGACase {
@@ -41,7 +43,7 @@ for (const backend of TEST_BACKENDS) {
           const expectedTrainable = boolsT(c.module_not_frozen_mask);
           const expectedFrozen = boolsT(c.cga_py_freeze_idx);
           for (const thresholdRange of ['occupied', 'all'] as const) {
-            const m = confidenceMask(w, { bits: c.bits, boundaryRange: c.boundaryRange, thresholdRange });
+            const m = confidenceMask(w, { quantizer: sq(c.bits), boundaryRange: c.boundaryRange, thresholdRange });
             expect(m.dtype).toBe('bool');
             expect(m.shape).toEqual(w.shape);
             const got = Array.from(m.dataSync());
@@ -60,8 +62,8 @@ for (const backend of TEST_BACKENDS) {
       // w = 0.5 → v = 0.5 (threshold between codes 0 and 1, i = 0); w = -0.5 → v = -1.5 (i = -2);
       // the used codes are round(0.5) = 0 and round(-1.5) = -2, so 'occupied' allows i ∈ {-2, -1}.
       const w = tf.tensor2d([[0.5], [-0.5]]);
-      const all = confidenceMask(w, { bits: 2, boundaryRange: 0.005, thresholdRange: 'all' });
-      const occ = confidenceMask(w, { bits: 2, boundaryRange: 0.005 });
+      const all = confidenceMask(w, { quantizer: sq(2), boundaryRange: 0.005, thresholdRange: 'all' });
+      const occ = confidenceMask(w, { quantizer: sq(2), boundaryRange: 0.005 });
       expect(Array.from(all.dataSync())).toEqual([1, 1]);
       expect(Array.from(occ.dataSync())).toEqual([0, 1]);
       tf.dispose([w, all, occ]);
@@ -69,9 +71,9 @@ for (const backend of TEST_BACKENDS) {
 
     it('rejects bad options with clear errors', () => {
       const w = tf.ones([3, 2]);
-      expect(() => confidenceMask(w, { bits: 1, boundaryRange: 0.005 })).toThrow(/bits/);
-      expect(() => confidenceMask(w, { bits: 2, boundaryRange: 0.5 })).toThrow(/boundaryRange/);
-      expect(() => confidenceMask(w, { bits: 2, boundaryRange: NaN })).toThrow(/boundaryRange/);
+      expect(() => confidenceMask(w, { quantizer: sq(1), boundaryRange: 0.005 })).toThrow(/bits/);
+      expect(() => confidenceMask(w, { quantizer: sq(2), boundaryRange: 0.5 })).toThrow(/boundaryRange/);
+      expect(() => confidenceMask(w, { quantizer: sq(2), boundaryRange: NaN })).toThrow(/boundaryRange/);
       w.dispose();
     });
   });

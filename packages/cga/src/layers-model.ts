@@ -11,7 +11,7 @@ export interface LayersModelLike {
  * (e.g. `dense_1/kernel`; select them with `select`, there is no sensible default for arbitrary models).
  * Pass the result to `model.compile({ optimizer, loss })`; `fit` then anneals every batch.
  *
- *   const cga = cgaForLayersModel(model, tf.train.adam(1e-3), { bits: 2, select: (name) => name.endsWith('/kernel') });
+ *   const cga = cgaForLayersModel(model, tf.train.adam(1e-3), { quantizer: new StatsQuantizer({ bits: 2 }), select: '**\/kernel' });
  *   model.compile({ optimizer: cga, loss: 'categoricalCrossentropy' });
  */
 export function cgaForLayersModel(model: LayersModelLike, optimizer: tf.Optimizer, o: CGAOptions & { select: NonNullable<CGAOptions['select']> }): CGAOptimizer {

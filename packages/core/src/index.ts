@@ -1,6 +1,7 @@
-export type { QuantizedWeights, WeightQuantizer, QuantizerState, ActivationQuantizer } from './quantizer.js';
+export type { QuantizedWeights, QuantizedWeightRef, WeightQuantizer, QuantizerState, ActivationQuantizer } from './quantizer.js';
 export { dequantizeWeights, weightCodes, weightFromCodes, weightFakeQuant, quantizerVariables } from './quantizer.js';
 export { OfqError, isOfqError } from './errors.js';
+export { nameMatcher, type NameSelector } from './name-selector.js';
 export { assertBits } from './bits.js';
 export { customGrad1, roundSTE, gradScale, clipIdentityGrad, clipInclusive, stopGradient, straightThrough, sumToNumber } from './ste.js';
 export {

@@ -88,6 +88,25 @@ export interface WeightQuantizer {
   dispose(): void;
 }
 
+/**
+ * A quantized weight of a model, named, with the quantizer that is actually applied to it. Models list
+ * these (`quantizedWeights()`), and CGA, the metrics and export consume them, so every consumer sees the
+ * grid the forward pass uses.
+ */
+export interface QuantizedWeightRef {
+  /** Display name, e.g. `blocks.0.mlp.fc1.weight`, or `blocks.0.attn.qk` for QKR's merged W_qk. */
+  readonly name: string;
+  readonly quantizer: WeightQuantizer;
+  /**
+   * The float weight as the quantizer receives it (tfjs layout, channels last), as a new tensor the caller
+   * disposes. Derived weights (QKR's merged W_qk, a q/k/v block of a fused qkv kernel) are recomputed at
+   * every call.
+   */
+  read(): Tensor;
+  /** The variable behind it when the weight is one (CGA freezes entries of it), else null. */
+  readonly variable: Variable | null;
+}
+
 /** Integer codes of `w` under `q` as a float32 tensor: `round(clip(preRound(w), lo, hi))`. No gradient. */
 export function weightCodes(q: WeightQuantizer, w: Tensor): Tensor {
   return tf.tidy(() => tf.round(tf.clipByValue(q.preRound(w), q.codeRange[0], q.codeRange[1])));

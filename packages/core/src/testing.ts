@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { weightCodes, weightFakeQuant, type QuantizedWeights, type QuantizerState, type WeightQuantizer } from './quantizer.js';
+import { straightThrough } from './ste.js';
 
 export interface GoldenTensor {
   shape: number[];
@@ -115,4 +117,44 @@ export function tolFor(backend: string, base: CloseOptions = {}): CloseOptions {
   const rtol = base.rtol ?? 1e-5;
   const atol = base.atol ?? 1e-6;
   return backend === 'wasm' ? { rtol: rtol * 4, atol: atol * 4 } : { rtol, atol };
+}
+
+/**
+ * A minimal third-party `WeightQuantizer` for contract tests: a fixed step per channel (no statistics,
+ * no learning), codes in `[lo, hi]`, value `step·code`. If CGA, the metrics or export work with this, they
+ * depend on the contract only.
+ */
+export class FixedStepQuantizer implements WeightQuantizer {
+  readonly kind = 'fixed-step';
+  readonly name = 'fixed-step';
+  readonly offset = 0;
+  readonly divisor = 1;
+  readonly state: readonly QuantizerState[] = [];
+  readonly codeRange: readonly [number, number];
+
+  constructor(readonly steps: number[], readonly bits = 3) {
+    this.codeRange = [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1];
+  }
+
+  scale(w: Tensor): Tensor {
+    if (w.shape[w.rank - 1] !== this.steps.length) throw new Error(`FixedStepQuantizer: expected ${this.steps.length} channels`);
+    return tf.tensor1d(this.steps);
+  }
+
+  preRound(w: Tensor): Tensor {
+    return tf.tidy(() => tf.div(w, this.scale(w)));
+  }
+
+  quantize(w: Tensor): Tensor {
+    return tf.tidy(() => straightThrough(w, weightFakeQuant(this, w)));
+  }
+
+  codes(w: Tensor): QuantizedWeights {
+    const c = weightCodes(this, w);
+    const codes = Int32Array.from(c.dataSync());
+    c.dispose();
+    return { kind: this.kind, codes, scales: Float32Array.from(this.steps), offset: 0, divisor: 1, bits: this.bits, codeRange: [...this.codeRange], shape: w.shape.slice(), channelAxis: -1 };
+  }
+
+  dispose(): void {}
 }

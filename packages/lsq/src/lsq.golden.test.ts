@@ -51,7 +51,10 @@ for (const backend of TEST_BACKENDS) {
 
     // Weight quantizers: the reference's 'clamp' and the default 'abs' agree while steps are positive.
     const isWeight = (c: LSQCase) => c.class === 'LsqQuantizerWeight' || c.class === 'LsqQuantizer4Conv2d';
-    for (const [c, constraint] of golden.cases.flatMap((c) => (isWeight(c) ? (['clamp', 'abs'] as const).map((k) => [c, k] as const) : [[c, undefined] as const]))) {
+    const runs: Array<[LSQCase, 'clamp' | 'abs' | undefined]> = golden.cases.flatMap((c): Array<[LSQCase, 'clamp' | 'abs' | undefined]> =>
+      isWeight(c) ? [[c, 'clamp'], [c, 'abs']] : [[c, undefined]],
+    );
+    for (const [c, constraint] of runs) {
       it(`${c.name}${constraint ? ` (${constraint})` : ''}: step init, values, grads w.r.t. x and step`, () => {
         const { perm, make } = setup(c, constraint);
         const tfjs = (t: GoldenTensor) => tf.tidy(() => (perm ? tf.transpose(gt(t), perm) : gt(t)));

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { MetricsRecorder, type TrackedLayer } from '../src/index.js';
+import { StatsQuantizer } from '@ofq/statsq';
 
 async function main() {
   await tf.setBackend(process.env.OFQ_BACKEND ?? 'wasm');
@@ -18,7 +19,7 @@ async function main() {
   for (let b = 0; b < 12; b++) {
     for (const [n, shape] of shapes) {
       const name = `blocks.${b}.${n}.weight`;
-      layers.push({ name, variable: tf.variable(tf.randomNormal(shape, 0, 0.02)), quantizer: { kind: 'statsq', bits: 2 } });
+      layers.push({ name, variable: tf.variable(tf.randomNormal(shape, 0, 0.02)), quantizer: new StatsQuantizer({ bits: 2 }) });
       grads[name] = tf.randomNormal(shape);
     }
   }

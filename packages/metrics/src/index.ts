@@ -4,16 +4,10 @@ export {
   GradientFlipCounter,
   boundaryOccupancy,
   boundaryOccupancyTensor,
-  codeRange,
-  codesFromPreRound,
-  dequantize,
-  preRoundWithScale,
   sqnrTensor,
   thresholdDistance,
-  weightScale,
   weightSQNR,
   weightThresholdDistance,
-  type WeightQuantizerSpec,
 } from './quant-metrics.js';
 export { MetricsRecorder, sampleIndices, type RecorderOptions, type StepInput, type TrackedLayer, type TrackedScale } from './recorder.js';
 export {
@@ -31,4 +25,4 @@ export {
   type RunData,
 } from './run-format.js';
 export { renderReport, renderReportFile, type RenderReportOptions } from './report.js';
-export { buildReportModel, type ChartSpec, type ChartSeries, type ReportSummary, type LayerRow } from './report-charts.js';
+export { buildReportModel, layerType, type ChartSpec, type ChartSeries, type ReportSummary, type LayerRow } from './report-charts.js';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { LSQWeightQuantizer } from '@ofq/lsq';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, expectNoLeaks, useBackend } from '@ofq/core/testing';
 import { boundaryOccupancy, weightSQNR, weightThresholdDistance } from './quant-metrics.js';
@@ -16,8 +17,8 @@ describe('LSQ weights and the report model', () => {
     expectNoLeaks(() => {
       // Two channels with steps 0.5 and 1; 2 bits: codes [-2, 1], thresholds at -1.5, -0.5, 0.5.
       const w = tf.tensor2d([[0.25, 0.5], [-0.3, 3], [0.5, -1.4]]); // v = [[0.5, 0.5], [-0.6, 3], [1, -1.4]]
-      const step = tf.tensor1d([0.5, 1]);
-      const q = { kind: 'lsq' as const, bits: 2, step };
+      const q = new LSQWeightQuantizer({ bits: 2 });
+      q.setStep([0.5, 1]);
       const d = weightThresholdDistance(w, q);
       expect(Array.from(d.dataSync()).map((x) => +x.toFixed(5))).toEqual([0, 0, 0.1, 2.5, 0.5, 0.1]);
       expect(boundaryOccupancy(w, q, [0, 0.1001]).map((x) => +x.toFixed(6))).toEqual([0.333333, 0.666667]);
@@ -25,16 +26,18 @@ describe('LSQ weights and the report model', () => {
       const signal = [0.25, 0.5, -0.3, 3, 0.5, -1.4].reduce((a, b) => a + b * b, 0);
       const noise = [0.25, 0.5, 0.2, 2, 0, 0.4].reduce((a, b) => a + b * b, 0);
       expect(weightSQNR(w, q)).toBeCloseTo(10 * Math.log10(signal / noise), 4);
-      tf.dispose([w, step, d]);
+      tf.dispose([w, d]);
+      q.dispose();
     }, 'lsq metrics');
   });
 
   it('records LSQ-quantized layers too', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ofq-lsq-'));
     const w = tf.variable(tf.randomNormal([12, 6], 0, 1, 'float32', 5));
-    const step = tf.variable(tf.fill([6], 0.4));
+    const lsq = new LSQWeightQuantizer({ bits: 3 });
+    lsq.setStep(new Array(6).fill(0.4));
     expectNoLeaks(() => {
-      const rec = new MetricsRecorder({ dir, layers: [{ name: 'w', variable: w, quantizer: { kind: 'lsq', bits: 3, step } }], aggregateEvery: 1 });
+      const rec = new MetricsRecorder({ dir, layers: [{ name: 'w', variable: w, quantizer: lsq }], aggregateEvery: 1 });
       for (let i = 0; i < 3; i++) {
         tf.tidy(() => w.assign(tf.add(w, tf.mul(tf.randomNormal([12, 6], 0, 1, 'float32', i), 0.3))));
         const r = rec.record({ loss: 1 });
@@ -44,7 +47,8 @@ describe('LSQ weights and the report model', () => {
       rec.close();
     }, 'lsq recorder');
     expect(readRun(dir).records).toHaveLength(3);
-    tf.dispose([w, step]);
+    w.dispose();
+    lsq.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { StatsQuantizer } from '@ofq/statsq';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, expectNoLeaks, useBackend } from '@ofq/core/testing';
 import { runTinyTraining } from './__fixtures__/tiny-run.js';
@@ -26,9 +27,9 @@ describe('quantization metrics (hand-checked)', () => {
     // w = 0.5 → v = 0.5 (on a threshold, d = 0); ±(0.25 + 2⁻¹⁰) → v = 0.00195…, −1.00195… (d = 0.498…);
     // w = 0.5 − 2⁻⁹ → v = 0.49609375 (d = 2⁻⁸ = 0.0039); w = 1 is clipped (d ≈ 1 to the outermost threshold).
     const w = tf.tensor2d([[0.5], [0.25 + 2 ** -10], [-(0.25 + 2 ** -10)], [0.5 - 2 ** -9], [1]]);
-    const occ = boundaryOccupancy(w, { kind: 'statsq', bits: 2 }, [0.003, 0.005, 0.5]);
+    const occ = boundaryOccupancy(w, new StatsQuantizer({ bits: 2 }), [0.003, 0.005, 0.5]);
     expect(occ.map((x) => +x.toFixed(6))).toEqual([0.2, 0.4, 0.8]);
-    const sqnr = weightSQNR(w, { kind: 'statsq', bits: 2 });
+    const sqnr = weightSQNR(w, new StatsQuantizer({ bits: 2 }));
     expect(Number.isFinite(sqnr) && sqnr > 0).toBe(true);
     tf.dispose(w);
   });
@@ -102,7 +103,7 @@ for (const backend of TEST_BACKENDS) {
       const w = tf.variable(tf.zeros([4, 3]));
       expect(() => new MetricsRecorder({ dir: '', layers: [] })).toThrow(/dir/);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ofq-bad-'));
-      expect(() => new MetricsRecorder({ dir, layers: [{ name: 'w', variable: w, quantizer: { kind: 'statsq', bits: 1 } }] })).toThrow(/bits/);
+      expect(() => new MetricsRecorder({ dir, layers: [{ name: 'w', variable: w, quantizer: new StatsQuantizer({ bits: 1 }) }] })).toThrow(/bits/);
       expect(() => new MetricsRecorder({ dir, layers: [], sampleSize: 0 })).toThrow(/sampleSize/);
       fs.rmSync(dir, { recursive: true, force: true });
       w.dispose();

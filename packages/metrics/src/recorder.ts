@@ -2,19 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import {
-  DEFAULT_BOUNDARY_RANGES,
-  GradientFlipCounter,
-  boundaryOccupancyTensor,
-  codeRange,
-  codesFromPreRound,
-  dequantize,
-  preRoundWithScale,
-  sqnrTensor,
-  thresholdDistance,
-  weightScale,
-  type WeightQuantizerSpec,
-} from './quant-metrics.js';
+import { weightFromCodes, type WeightQuantizer } from '@ofq/core';
+import { DEFAULT_BOUNDARY_RANGES, GradientFlipCounter, boundaryOccupancyTensor, sqnrTensor, thresholdDistance } from './quant-metrics.js';
 import { TrackOscillation } from './track-oscillation.js';
 import {
   METRICS_FILE,
@@ -27,12 +16,19 @@ import {
   type TrainRecord,
 } from './run-format.js';
 
+/**
+ * A weight to follow, with the quantizer its forward pass applies (a `QuantizedWeightRef` from a model's
+ * `quantizedWeights()` fits). Give `read` for derived weights (QKR's merged W_qk, a block of a fused
+ * qkv kernel), recomputed every step, or `variable` for a weight that is a tensor itself.
+ */
 export interface TrackedLayer {
   /** Display name (e.g. `blocks.0.mlp.fc1.weight`). */
   name: string;
-  /** The latent float weight, tfjs layout (channels on the last axis). */
-  variable: Tensor;
-  quantizer: WeightQuantizerSpec;
+  quantizer: WeightQuantizer;
+  /** The latent float weight, tfjs layout (channels on the last axis), as a new tensor the recorder disposes. */
+  read?: () => Tensor;
+  /** The latent float weight itself (not disposed by the recorder). */
+  variable?: Tensor | null;
 }
 
 export interface TrackedScale {
@@ -78,6 +74,9 @@ export interface StepInput {
 
 interface LayerState {
   layer: TrackedLayer;
+  /** Oscillation events on the sampled entries and tracked steps since the last reset (per-stage counts). */
+  events: number;
+  steps: number;
   meta: RunLayerMeta;
   indices: Tensor; // int32 [sampled], flat indices into the weight
   columns: Tensor; // int32 [sampled], channel (last-axis index) of each sampled element
@@ -100,6 +99,54 @@ export function sampleIndices(total: number, k: number, seed: number): Int32Arra
     chosen.add(chosen.has(t) ? j : t);
   }
   return Int32Array.from([...chosen].sort((a, b) => a - b));
+}
+
+/** FNV-1a hash of a name (a stable per-layer seed). */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Runs `fn` on the layer's current weight, disposing it afterwards when it was read for the call. */
+function withWeight<T>(layer: TrackedLayer, fn: (w: Tensor) => T): T {
+  if (layer.read) {
+    const w = layer.read();
+    try {
+      return fn(w);
+    } finally {
+      w.dispose();
+    }
+  }
+  if (!layer.variable) throw new TypeError(`MetricsRecorder: layer ${layer.name} needs \`read\` or \`variable\``);
+  return fn(layer.variable);
+}
+
+interface LayerTensors {
+  codesS: Tensor;
+  distS: Tensor;
+  head: Tensor;
+  aggregatePart?: Tensor;
+}
+
+/** The step's tensors of one layer: sampled codes and threshold distances, scale summary, aggregates. */
+function layerTensors(w: Tensor, q: WeightQuantizer, st: LayerState, aggregate: boolean, boundaryRanges: number[]): LayerTensors {
+  const [lo, hi] = q.codeRange;
+  return tf.tidy(() => {
+    const s = q.scale(w);
+    const v = q.preRound(w);
+    const vS = tf.gather(tf.reshape(v, [-1]), st.indices);
+    const out: LayerTensors = {
+      codesS: tf.round(tf.clipByValue(vS, lo, hi)),
+      distS: thresholdDistance(vS, q.codeRange),
+      head: tf.concat([tf.reshape(tf.mean(s), [1]), tf.gather(s, st.scaleRowIdx)]),
+    };
+    if (aggregate) {
+      const wq = weightFromCodes(q, tf.round(tf.clipByValue(v, lo, hi)), s);
+      out.aggregatePart = tf.concat([boundaryOccupancyTensor(thresholdDistance(v, q.codeRange), boundaryRanges), tf.reshape(sqnrTensor(w, wq), [1])]);
+    }
+    return out as unknown as tf.TensorContainerObject;
+  }) as unknown as LayerTensors;
 }
 
 function gradOf(grads: StepInput['grads'], name: string): Tensor | undefined {
@@ -140,19 +187,23 @@ export class MetricsRecorder {
     const names = new Set<string>();
     this.dir = o.dir;
     this.scales = o.scales ?? [];
-    this.states = o.layers.map((layer, li) => {
+    this.states = o.layers.map((layer) => {
       if (names.has(layer.name)) throw new Error(`MetricsRecorder: duplicate layer name ${layer.name}`);
       names.add(layer.name);
-      const shape = layer.variable.shape;
+      if (!layer.quantizer || typeof layer.quantizer.preRound !== 'function') throw new TypeError(`MetricsRecorder: layer ${layer.name} needs a WeightQuantizer`);
+      const shape = withWeight(layer, (w) => w.shape.slice());
       if (shape.length < 1) throw new RangeError(`MetricsRecorder: layer ${layer.name} must have rank >= 1`);
-      codeRange(layer.quantizer); // validates bits
-      const total = layer.variable.size;
-      const idx = sampleIndices(total, sampleSize, seed + li * 7919);
+      const total = shape.reduce((a, b) => a * b, 1);
+      // Seeded by the layer's name, not its position: runs that track different layer sets (with and
+      // without QKR, say) follow the same entries of the layers they share, so variants compare.
+      const idx = sampleIndices(total, sampleSize, (seed + nameHash(layer.name)) >>> 0);
       const channels = shape[shape.length - 1];
       const scaleRows = Array.from(new Set(Array.from({ length: Math.min(rows, channels) }, (_, r) => Math.floor((r * channels) / Math.min(rows, channels)))));
       const meta: RunLayerMeta = { name: layer.name, shape, quantizer: layer.quantizer.kind, bits: layer.quantizer.bits, sampled: idx.length, scaleRows };
       return {
         layer,
+        events: 0,
+        steps: 0,
         meta,
         indices: tf.tensor1d(idx, 'int32'),
         columns: tf.tensor1d(idx.map((i) => i % channels), 'int32'),
@@ -201,27 +252,9 @@ export class MetricsRecorder {
     const parts: Tensor[] = [];
     const layout: Array<{ name: string; rows: number; hasGrad: boolean; sampled: number }> = [];
     for (const st of this.states) {
-      const { variable: w, quantizer: q } = st.layer;
+      const q = st.layer.quantizer;
       const grad = gradOf(input.grads, st.layer.name);
-      const { codesS, distS, head, aggregatePart } = tf.tidy(() => {
-        const s = weightScale(w, q);
-        const wS = tf.gather(tf.reshape(w, [-1]), st.indices);
-        const sS = s.size === 1 ? tf.reshape(s, []) : tf.gather(s, st.columns);
-        const vS = preRoundWithScale(wS, sS, q);
-        const range = codeRange(q);
-        const headPart = tf.concat([tf.reshape(tf.mean(s), [1]), s.size === 1 ? tf.tile(tf.reshape(s, [1]), [st.meta.scaleRows.length]) : tf.gather(s, st.scaleRowIdx)]);
-        const out: { codesS: Tensor; distS: Tensor; head: Tensor; aggregatePart?: Tensor } = {
-          codesS: codesFromPreRound(vS, q),
-          distS: thresholdDistance(vS, range),
-          head: headPart,
-        };
-        if (aggregate) {
-          const v = preRoundWithScale(w, s, q);
-          const wq = dequantize(codesFromPreRound(v, q), s, q);
-          out.aggregatePart = tf.concat([boundaryOccupancyTensor(thresholdDistance(v, range), boundaryRanges), tf.reshape(sqnrTensor(w, wq), [1])]);
-        }
-        return out as unknown as tf.TensorContainerObject;
-      }) as unknown as { codesS: Tensor; distS: Tensor; head: Tensor; aggregatePart?: Tensor };
+      const { codesS, distS, head, aggregatePart } = withWeight(st.layer, (w) => layerTensors(w, q, st, aggregate, boundaryRanges));
       const tracked = st.tracker.call(codesS);
       const ema = st.tracker.emaOscillation!;
       parts.push(
@@ -254,10 +287,14 @@ export class MetricsRecorder {
       const scale = values[k++];
       const scaleRows = Array.from(values.subarray(k, k + l.rows), round6);
       k += l.rows;
+      const st = this.states.find((s) => s.layer.name === l.name)!;
+      st.events += values[k + 2];
+      st.steps++;
       const stats: LayerStepStats = {
         osc: round6(values[k]),
         oscFrac: round6(values[k + 1]),
         oscCount: values[k + 2],
+        oscPerStep: round6(st.events / (st.steps * l.sampled)),
         scale: round6(scale),
         scaleRows,
       };
@@ -299,6 +336,22 @@ export class MetricsRecorder {
     if (input.extra) rec.extra = input.extra;
     fs.appendFileSync(path.join(this.dir, METRICS_FILE), JSON.stringify(rec) + '\n');
     return rec;
+  }
+
+  /**
+   * Restarts oscillation tracking (EMA, previous codes, gradient signs, per-stage counts) of every layer,
+   * e.g. when a stage reloads a checkpoint: the next step then compares codes with the reloaded weights,
+   * not with the weights before the reload (which would log a burst of false events).
+   */
+  resetTracking(): void {
+    for (const st of this.states) {
+      st.tracker.dispose();
+      st.tracker = new TrackOscillation({ momentum: this.meta.momentum });
+      st.flips.dispose();
+      st.flips = new GradientFlipCounter();
+      st.events = 0;
+      st.steps = 0;
+    }
   }
 
   /** Appends an evaluation record (e.g. validation loss/accuracy) at the given step. */

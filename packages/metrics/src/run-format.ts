@@ -11,7 +11,8 @@ export const METRICS_FILE = 'metrics.jsonl';
 export interface RunLayerMeta {
   name: string;
   shape: number[];
-  quantizer: 'statsq' | 'lsq';
+  /** The quantizer's `kind` (`statsq`, `lsq`, or a third party's). */
+  quantizer: string;
   bits: number;
   /** How many elements the per-element statistics (oscillation, flips, histogram) follow. */
   sampled: number;
@@ -48,6 +49,8 @@ export interface LayerStepStats {
   oscFrac: number;
   /** Oscillation events this step among the sampled weights. */
   oscCount: number;
+  /** Oscillation events per sampled weight per step since the last tracking reset (stage start or reload). */
+  oscPerStep?: number;
   /** Mean of the layer's per-channel scale. */
   scale: number;
   /** Scales of the channels listed in the meta's `scaleRows`. */

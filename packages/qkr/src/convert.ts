@@ -3,6 +3,7 @@
 // converted attention differs slightly; given sample inputs, the drift is measured and returned.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { mergeHeads, splitHeads } from './heads.js';
 
 export interface SeparateQKV {
   /** Kernels `[C, C]` in tfjs `[in, out]` layout. */
@@ -47,14 +48,14 @@ export function attentionHeads(x: Tensor, w: SeparateQKV, numHeads: number): { l
     const proj = (k: Tensor, bias?: Tensor | null) => {
       let y = tf.matMul(tf.reshape(x, [b * n, c]) as tf.Tensor2D, k as tf.Tensor2D) as Tensor;
       if (bias) y = tf.add(y, bias);
-      return tf.transpose(tf.reshape(y, [b, n, numHeads, d]), [0, 2, 1, 3]);
+      return splitHeads(tf.reshape(y, [b, n, c]), numHeads);
     };
     const q = proj(w.q, w.qBias);
     const k = proj(w.k, w.kBias);
     const v = proj(w.v, w.vBias);
     const logits = tf.mul(tf.matMul(q, k, false, true), d ** -0.5);
     const probs = tf.softmax(logits);
-    const output = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [b, n, c]);
+    const output = mergeHeads(tf.matMul(probs, v));
     return [logits, probs, output];
   });
   return { logits, probs, output };

@@ -1,6 +1,7 @@
 export { mergedQKWeight, mergedQKPerHead, qkrLogits } from './merge.js';
+export { splitHeads, mergeHeads } from './heads.js';
 export { maskGradient, type GradientMask } from './gradient-mask.js';
-export { QKRHeads, applyShiftedLSQ, type QKRHeadsOptions, type ShiftedLSQ } from './qkr-heads.js';
+export { QKRHeads, type QKRHeadsOptions, type QKGradientMask } from './qkr-heads.js';
 export {
   qkrFromFusedQKV,
   qkrFromSeparate,

@@ -3,11 +3,15 @@
 // (its own input quantizer) and applies the output projection, so any tfjs transformer can use it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { WeightQuantizer } from '@ofq/core';
-import { LearnableBias, LSQQuantizer } from '@ofq/lsq';
+import { quantizerVariables, type WeightQuantizer } from '@ofq/core';
+import { LSQQuantizer, ShiftedLSQ } from '@ofq/lsq';
 import { StatsQuantizer } from '@ofq/statsq';
 import { mergedQKWeight, qkrLogits } from './merge.js';
-import { maskGradient, type GradientMask } from './gradient-mask.js';
+import { maskGradient } from './gradient-mask.js';
+import { mergeHeads, splitHeads } from './heads.js';
+
+/** CGA's includeQK hook: gets W_qk `[C, H·C]` and its quantizer, returns the 0/1 gradient mask. */
+export type QKGradientMask = (wqk: Tensor, quantizer: WeightQuantizer) => Tensor;
 
 export interface QKRHeadsOptions {
   numHeads: number;
@@ -23,21 +27,6 @@ export interface QKRHeadsOptions {
   actBits: number | null;
   /** Decision #5: pin B in the LSQ gradient scales. */
   gradScaleBatch?: number;
-}
-
-/** Activation quantizer with the reference's learnable shifts: `after + LSQ(x + before)`. */
-export interface ShiftedLSQ {
-  before: LearnableBias;
-  quantizer: LSQQuantizer;
-  after: LearnableBias;
-}
-
-function shiftedLsq(size: number, cfg: ConstructorParameters<typeof LSQQuantizer>[0]): ShiftedLSQ {
-  return { before: new LearnableBias(size), quantizer: new LSQQuantizer(cfg), after: new LearnableBias(size) };
-}
-
-export function applyShiftedLSQ(q: ShiftedLSQ, x: Tensor): Tensor {
-  return tf.tidy(() => q.after.apply(q.quantizer.apply(q.before.apply(x))));
 }
 
 function defaultStatsQ(bits: number | undefined, what: string): WeightQuantizer {
@@ -60,7 +49,7 @@ export class QKRHeads {
   readonly vAct: ShiftedLSQ | null;
   /** Attention probabilities: unsigned, per query token (N steps), no shifts. */
   readonly softmaxQuantizer: LSQQuantizer | null;
-  private gradientMask: GradientMask | null = null;
+  private gradientMask: QKGradientMask | null = null;
 
   constructor(o: QKRHeadsOptions) {
     const { q, k, v } = o.weights;
@@ -87,8 +76,8 @@ export class QKRHeads {
     } else {
       const bits = o.actBits;
       const gradScaleBatch = o.gradScaleBatch;
-      this.qkx = shiftedLsq(o.numHeads * c, { bits, granularity: 'token', gradScaleBatch, name: 'quan_a_qkx_fn' });
-      this.vAct = shiftedLsq(c, { bits, granularity: 'channel', gradScaleBatch, name: 'quan_a_v_fn' });
+      this.qkx = new ShiftedLSQ(o.numHeads * c, { bits, granularity: 'token', gradScaleBatch, name: 'quan_a_qkx_fn' });
+      this.vAct = new ShiftedLSQ(c, { bits, granularity: 'channel', gradScaleBatch, name: 'quan_a_v_fn' });
       this.softmaxQuantizer = new LSQQuantizer({ bits, granularity: 'token', unsigned: true, gradScaleBatch, name: 'quan_a_softmax_fn' });
     }
   }
@@ -97,17 +86,25 @@ export class QKRHeads {
     return this.dim / this.numHeads;
   }
 
-  /** CGA includeQK hook: `mask(W_qk)` multiplies dL/dW_qk, with W_qk as `[C, H·C]` (rows last, as StatsQ sees it). */
-  setGradientMask(mask: GradientMask | null): void {
+  /** CGA includeQK hook: `mask(W_qk, quantizer)` multiplies dL/dW_qk, with W_qk as `[C, H·C]` (rows last, as its quantizer sees it). */
+  setGradientMask(mask: QKGradientMask | null): void {
+    if (mask && !this.qkQuantizer) throw new Error('QKRHeads: a W_qk gradient mask needs a quantized W_qk (qkQuantizer is null)');
     this.gradientMask = mask;
+  }
+
+  /** The merged float weight `[C, H·C]` (the latent weight W_qk's quantizer sees). */
+  mergedQKWeight(): Tensor {
+    return mergedQKWeight(this.q, this.k, this.numHeads);
   }
 
   /** The merged weight the logits use: `[C, H·C]`, quantized when a quantizer is set. */
   quantizedQKWeight(): Tensor {
     return tf.tidy(() => {
-      let w = mergedQKWeight(this.q, this.k, this.numHeads);
-      if (this.gradientMask) w = maskGradient(w, this.gradientMask);
-      return this.qkQuantizer ? this.qkQuantizer.quantize(w) : w;
+      let w = this.mergedQKWeight();
+      const mask = this.gradientMask;
+      const quantizer = this.qkQuantizer;
+      if (mask && quantizer) w = maskGradient(w, (a) => mask(a, quantizer));
+      return quantizer ? quantizer.quantize(w) : w;
     });
   }
 
@@ -137,7 +134,7 @@ export class QKRHeads {
       const [b, n, c] = x.shape;
       const w = this.vQuantizer ? this.vQuantizer.quantize(this.v) : this.v;
       const v = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * n, c]) as tf.Tensor2D, w as tf.Tensor2D), this.vBias), [b, n, c]);
-      return this.vAct ? applyShiftedLSQ(this.vAct, v) : v;
+      return this.vAct ? this.vAct.apply(v) : v;
     });
   }
 
@@ -145,32 +142,27 @@ export class QKRHeads {
   apply(x: Tensor): Tensor {
     if (x.rank !== 3 || x.shape[2] !== this.dim) throw new Error(`QKRHeads: input must be [B, N, ${this.dim}], got [${x.shape}]`);
     return tf.tidy(() => {
-      const [b, n, c] = x.shape;
-      const h = this.numHeads;
-      const d = this.headDim;
       let probs = tf.softmax(this.logits(x));
       if (this.softmaxQuantizer) probs = this.softmaxQuantizer.apply(probs);
-      const v = tf.transpose(tf.reshape(this.values(x), [b, n, h, d]), [0, 2, 1, 3]);
-      return tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [b, n, c]);
+      return mergeHeads(tf.matMul(probs, splitHeads(this.values(x), this.numHeads)));
     });
   }
 
   /** Every trainable variable (LSQ steps only once initialised). */
   variables(): tf.Variable[] {
     const out = [this.q, this.k, this.v, this.vBias];
-    for (const s of [this.qkx, this.vAct]) if (s) out.push(s.before.variable, s.after.variable);
-    for (const q of [this.qkx?.quantizer, this.vAct?.quantizer, this.softmaxQuantizer]) if (q?.step) out.push(q.step);
-    for (const w of [this.qkQuantizer, this.vQuantizer]) {
-      const step = (w as { step?: tf.Variable | null } | null)?.step;
-      if (step) out.push(step);
-    }
+    for (const s of [this.qkx, this.vAct]) if (s) out.push(...s.variables());
+    if (this.softmaxQuantizer?.step) out.push(this.softmaxQuantizer.step);
+    for (const w of [this.qkQuantizer, this.vQuantizer]) if (w) out.push(...quantizerVariables(w));
     return out;
   }
 
   dispose(): void {
     tf.dispose([this.q, this.k, this.v, this.vBias]);
-    for (const s of [this.qkx, this.vAct]) if (s) { s.before.dispose(); s.quantizer.dispose(); s.after.dispose(); }
+    this.qkx?.dispose();
+    this.vAct?.dispose();
     this.softmaxQuantizer?.dispose();
-    for (const w of [this.qkQuantizer, this.vQuantizer]) (w as { dispose?: () => void } | null)?.dispose?.();
+    this.qkQuantizer?.dispose();
+    this.vQuantizer?.dispose();
   }
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { QuantizedWeights } from '@ofq/core';
+import { nameMatcher, type QuantizedWeights } from '@ofq/core';
 import { statsCodes } from './stats-codes.js';
 import { statsQuantize } from './stats-quantize.js';
 import { statsLevels } from './stats-scale.js';
@@ -21,7 +21,7 @@ export interface LayerLike {
   layers?: LayerLike[];
 }
 
-/** Selects layers: a glob on the layer name or class name (`*`, `?`), a RegExp on the name, or a predicate. */
+/** Selects layers: a glob on the layer name or class name (the @ofq glob meaning, see `NameSelector`), a RegExp on the name, or a predicate. */
 export type LayerMatcher = string | RegExp | ((layer: LayerLike) => boolean);
 
 export interface ApplyStatsQOptions {
@@ -70,10 +70,6 @@ export interface StatsQHandle {
 /** Marks layers patched by applyStatsQ so a second application fails loudly. */
 const PATCHED = new WeakSet<object>();
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
 
 function matches(layer: LayerLike, m: LayerMatcher | LayerMatcher[]): boolean {
   const list = Array.isArray(m) ? m : [m];
@@ -81,8 +77,8 @@ function matches(layer: LayerLike, m: LayerMatcher | LayerMatcher[]): boolean {
     if (typeof one === 'function') return Boolean(one(layer));
     if (one instanceof RegExp) return one.test(layer.name);
     if (typeof one === 'string') {
-      const re = globToRegExp(one);
-      return re.test(layer.name) || re.test(layer.getClassName());
+      const test = nameMatcher(one);
+      return test(layer.name) || test(layer.getClassName());
     }
     throw new TypeError(`applyStatsQ: a layer matcher must be a string glob, a RegExp or a function, got ${typeof one}`);
   });

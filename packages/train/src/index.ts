@@ -36,7 +36,7 @@ export { loadData, type LoadedData } from './run/data.js';
 export { top1 } from './run/evaluate.js';
 export { evaluateRun, type EvalResult } from './run/evaluate-run.js';
 export { renderRunReport } from './run/report.js';
-export { makeCGAStepper, CGA_DEFAULT_PATTERN } from './run/cga-stepper.js';
+export { makeCGAStepper } from './run/cga-stepper.js';
 export { ProgressBar, SilentProgress, formatDuration, type ProgressSink } from './run/progress.js';
 export { setupRuntime, installAccelIfPresent, type RuntimeInfo } from './runtime.js';
 export { ablate, ABLATION_JSON, ABLATION_HTML, type AblateOptions, type AblateResult } from './ablate/run-ablation.js';

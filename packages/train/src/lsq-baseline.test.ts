@@ -1,10 +1,10 @@
 // The LSQ baseline keeps every channel (docs/decisions.md #4): in a W4A4 LSQ-weight run some learned
 // per-channel steps are pushed through zero; with the default 'abs' constraint they stay alive as |s|,
 // with the reference's 'clamp' they sit at 1e-5 and zero their channels.
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import '@tensorflow/tfjs'; // kernels' gradients
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, toFloat32 } from '@ofq/core';
 import { useBackend } from '@ofq/core/testing';

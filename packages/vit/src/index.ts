@@ -1,5 +1,5 @@
 export { DEIT_PRESETS, resolveConfig, tokenCounts, type DeiTConfig, type DeiTPreset, type QuantConfig } from './config.js';
-export { createDeiT, buildFloatDeiT } from './create.js';
+export { createDeiT } from './create.js';
 export { DeiT, type DeiTModel, type Naming, type NamedParameter } from './model.js';
 export { loadSafetensors, saveSafetensors } from './weights.js';
 export type { Module } from './module.js';
@@ -23,7 +23,6 @@ export {
   quantizeLinear,
   quantizePatchEmbed,
   quantizeHead,
-  modelActivationQuantizers,
   type BlockQuantOptions,
 } from './quant/convert.js';
 export { QLinear, QHead, type QLinearOptions } from './quant/qlinear.js';
@@ -31,6 +30,4 @@ export { QMLP } from './quant/qmlp.js';
 export { QAttention } from './quant/qattention.js';
 export { QKRAttention } from './quant/qkr-attention.js';
 export { QPatchEmbed } from './quant/qpatch-embed.js';
-export { ShiftedAct } from './quant/shifted-act.js';
-export { Block as QBlock } from './fp/block.js';
 export { loadModuleState, moduleStateDict } from './module-state.js';

@@ -3,8 +3,10 @@
 // modules inside differ.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { QuantizedWeightRef } from '@ofq/core';
+import type { QKGradientMask } from '@ofq/qkr';
 import type { DeiTConfig } from './config.js';
-import type { Module } from './module.js';
+import { prefixedRefs, type Module } from './module.js';
 import { collectState, directSpec, loadState, prefixed, takesWeightDecay, type ParamSpec } from './params.js';
 import type { Block } from './fp/block.js';
 import type { LayerNorm } from './nn/layer-norm.js';
@@ -27,13 +29,19 @@ export interface DeiTModel {
   readonly trainableVariables: { decay: tf.Variable[]; noDecay: tf.Variable[] };
   stateDict(o?: { naming?: Naming }): Map<string, Tensor>;
   loadStateDict(t: Map<string, Tensor> | Record<string, Tensor>, o?: { naming?: Naming; strict?: boolean }): void;
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void;
+  /**
+   * Every quantized weight (timm names) with the quantizer its forward pass applies: what CGA anneals,
+   * what the metrics follow and what export packs. QKR's merged W_qk appears as `blocks.i.attn.qk.weight`;
+   * without QKR, the fused qkv weight also appears as its q, k and v column blocks. Empty for FP models.
+   */
+  quantizedWeights(): QuantizedWeightRef[];
+  setQKGradientMask(mask: QKGradientMask | null): void;
   dispose(): void;
 }
 
 /** Anything that accepts the CGA `includeQK` gradient-mask hook (the QKR attention). */
 export interface QKMaskable {
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void;
+  setQKGradientMask(mask: QKGradientMask | null): void;
 }
 
 function checkNaming(naming: unknown): Naming {
@@ -190,7 +198,17 @@ export class DeiT implements DeiTModel {
     loadState(this.params(naming), tensors, { strict, label: `loadStateDict (${naming})` });
   }
 
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void {
+  quantizedWeights(): QuantizedWeightRef[] {
+    this.checkAlive();
+    return [
+      ...prefixedRefs('patch_embed', this.patchEmbed),
+      ...this.blocks.flatMap((b, i) => prefixedRefs(`blocks.${i}`, b)),
+      ...prefixedRefs('head', this.head),
+      ...prefixedRefs('head_dist', this.headDist),
+    ];
+  }
+
+  setQKGradientMask(mask: QKGradientMask | null): void {
     let found = 0;
     for (const b of this.blocks) {
       const attn = b.attn as Partial<QKMaskable>;

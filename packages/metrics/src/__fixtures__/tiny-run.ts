@@ -1,6 +1,7 @@
 // A short real training run for the recorder and report tests: a 2-bit StatsQ MLP with LSQ-quantized
 // hidden activations, trained with Adam on a seeded synthetic 4-class problem, recorded every step.
 import * as tf from '@tensorflow/tfjs';
+import { StatsQuantizer } from '@ofq/statsq';
 import { statsQuantize } from '@ofq/statsq';
 import { LSQQuantizer } from '@ofq/lsq';
 import { MetricsRecorder, type RecorderOptions } from '../recorder.js';
@@ -62,8 +63,8 @@ export function runTinyTraining(dir: string, o: { steps?: number; cgaFrom?: numb
     name: 'tiny-statsq-mlp',
     config: { model: 'MLP 16-64-4', weights: 'StatsQ 2-bit', activations: 'LSQ 2-bit', optimizer: 'adam 0.02', batch: 32 },
     layers: [
-      { name: 'fc1.weight', variable: fc1, quantizer: { kind: 'statsq', bits: 2 } },
-      { name: 'fc2.weight', variable: fc2, quantizer: { kind: 'statsq', bits: 2 } },
+      { name: 'fc1.weight', variable: fc1, quantizer: new StatsQuantizer({ bits: 2 }) },
+      { name: 'fc2.weight', variable: fc2, quantizer: new StatsQuantizer({ bits: 2 }) },
     ],
     scales: [{ name: 'fc2.input.step', variable: act.step! }],
     aggregateEvery: 5,
@@ -92,7 +93,7 @@ export function runTinyTraining(dir: string, o: { steps?: number; cgaFrom?: numb
         opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
         return { loss: value as tf.Tensor, acc: accT! as tf.Tensor, grads, frozen: tf.scalar(0) };
       }
-      const annealed = [fc1, fc2].map((w) => ({ w, trainable: tf.lessEqual(weightThresholdDistance(w, { kind: 'statsq', bits: 2 }), 0.01), saved: w.clone() }));
+      const annealed = [fc1, fc2].map((w) => ({ w, trainable: tf.lessEqual(weightThresholdDistance(w, new StatsQuantizer({ bits: 2 })), 0.01), saved: w.clone() }));
       const masked = { ...grads };
       for (const a of annealed) masked[a.w.name] = tf.where(a.trainable, grads[a.w.name], tf.zerosLike(grads[a.w.name]));
       cgaOpt.applyGradients(masked as unknown as Parameters<typeof opt.applyGradients>[0]);

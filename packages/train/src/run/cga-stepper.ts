@@ -1,9 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { createCGA } from '@ofq/cga';
-import type { NamedParam } from '../optim/adamw.js';
-
-/** CGA's default selection (spec §6.2): v, proj, fc1 and fc2 weights of every block. */
-export const CGA_DEFAULT_PATTERN = /^blocks\.\d+\.(attn\.v|attn\.proj|mlp\.fc1|mlp\.fc2)\.weight$/;
+import type { QuantizedWeightRef } from '@ofq/core';
+import { createCGA, toPredicate, type QKGradientMaskTarget } from '@ofq/cga';
 
 export interface CGAStepper {
   stepper: { applyGradients(g: tf.NamedTensorMap): void };
@@ -12,27 +9,32 @@ export interface CGAStepper {
   dispose(): void;
 }
 
-interface QKMaskable {
-  setQKGradientMask(mask: ((wqk: tf.Tensor) => tf.Tensor) | null): void;
+export interface CGAStepperOptions {
+  boundaryRange: number;
+  includeQK: boolean;
+  /** Which quantized weights to anneal (default: @ofq/cga's, v/proj/fc1/fc2 of every block). */
+  select?: Parameters<typeof toPredicate>[0];
 }
 
 /**
- * Wraps the stage-2 optimizer with @ofq/cga's confidence-guided annealing (spec §6.2): every step, from
- * the pre-step weights, zero the gradients of confident (frozen) entries of the block v/proj/fc1/fc2
- * weights, step, then restore the frozen entries exactly. `includeQK` (decision #2, off by default)
- * also masks the merged W_qk gradient through the model's hook.
+ * Wraps the stage-2 optimizer with @ofq/cga's confidence-guided annealing (docs/algorithm.md §6.2):
+ * every step, from the pre-step weights, zero the gradients of confident (frozen) entries of the selected
+ * quantized weights — each measured on the grid of the quantizer its forward pass applies (StatsQ or
+ * LSQ) — step, then restore the frozen entries exactly. `includeQK` (docs/decisions.md #2, off by
+ * default) also masks the merged W_qk gradient through the model's hook.
  */
-export function makeCGAStepper(
-  optimizer: tf.Optimizer,
-  model: QKMaskable,
-  params: NamedParam[],
-  o: { bits: number; boundaryRange: number; includeQK: boolean },
-): CGAStepper {
-  const cga = createCGA(
-    optimizer,
-    params.map((p) => ({ name: p.name, variable: p.variable })),
-    { bits: o.bits, boundaryRange: o.boundaryRange, includeQK: o.includeQK, qkTarget: o.includeQK ? model : undefined },
-  );
+export function makeCGAStepper(optimizer: tf.Optimizer, model: QKGradientMaskTarget & { quantizedWeights(): QuantizedWeightRef[] }, o: CGAStepperOptions): CGAStepper {
+  const pick = toPredicate(o.select);
+  const params = model
+    .quantizedWeights()
+    .filter((r): r is QuantizedWeightRef & { variable: tf.Variable } => r.variable !== null && pick(r.name))
+    .map((r) => ({ name: r.name, variable: r.variable, quantizer: r.quantizer }));
+  const cga = createCGA(optimizer, params, {
+    boundaryRange: o.boundaryRange,
+    select: () => true,
+    includeQK: o.includeQK,
+    qkTarget: o.includeQK ? model : undefined,
+  });
   return {
     stepper: cga,
     frozenFraction: () => (cga.lastStats ? cga.frozenFraction : NaN),

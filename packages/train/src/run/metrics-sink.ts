@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { MetricsRecorder } from '@ofq/metrics';
+import { MetricsRecorder, type TrackedLayer } from '@ofq/metrics';
 
 /** One record per optimizer step (type 'step') or per epoch (type 'epoch'). */
 export type MetricRecord = Record<string, unknown> & { type: string; stage: string };
@@ -26,7 +26,7 @@ const NUMERIC = (v: unknown): v is number => typeof v === 'number' && Number.isF
 
 /**
  * Feeds the quantized stages into @ofq/metrics' MetricsRecorder (oscillation, BR occupancy, scale
- * trajectories of the StatsQ weights; LSQ step means), which writes `<runDir>/meta.json` and
+ * trajectories of every quantized weight on its own quantizer's grid; LSQ step means), which writes `<runDir>/meta.json` and
  * `<runDir>/metrics.jsonl` for the HTML report. Steps are numbered across stages (stage 2 continues
  * after stage 1). A resumed run keeps the earlier records.
  */
@@ -37,7 +37,7 @@ export class RecorderSink implements MetricsSink {
 
   constructor(
     runDir: string,
-    layers: Array<{ name: string; variable: tf.Tensor; bits: number }>,
+    layers: TrackedLayer[],
     scales: Array<{ name: string; variable: tf.Tensor }>,
     config: Record<string, unknown>,
     private readonly fallback: MetricsSink,
@@ -48,7 +48,7 @@ export class RecorderSink implements MetricsSink {
       dir: runDir,
       name: String(config.name ?? 'run'),
       config,
-      layers: layers.map((l) => ({ name: l.name, variable: l.variable, quantizer: { kind: 'statsq' as const, bits: l.bits } })),
+      layers,
       scales,
     });
     if (previous) writeFileSync(file, previous); // the recorder starts a new file; keep a resumed run's history
@@ -68,6 +68,11 @@ export class RecorderSink implements MetricsSink {
       this.fallback.record(r);
       if (r.type === 'eval' && NUMERIC(r.top1)) this.recorder.recordEval({ step, accuracy: r.top1, extra: { test: 1, ...extra } });
     }
+  }
+
+  /** Restarts oscillation tracking (call when the weights are reloaded from a checkpoint). */
+  resetTracking(): void {
+    this.recorder.resetTracking();
   }
 
   close(): void {

@@ -15,7 +15,7 @@ import { top1 } from './evaluate.js';
 import { JsonlSink, RecorderSink, StageRouter } from './metrics-sink.js';
 import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
-import { CGA_DEFAULT_PATTERN, makeCGAStepper } from './cga-stepper.js';
+import { makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
 
 export interface TrainOptions {
@@ -112,6 +112,15 @@ function scheduleOf(s: StageConfig | NonNullable<Recipe['teacher']['train']>) {
   const sched = { lr: s.lr, warmupLr: s.warmupLr, warmupEpochs: s.warmupEpochs, minLr: s.minLr, epochs: s.epochs };
   return (epoch: number, stepInEpoch: number, stepsPerEpoch: number) =>
     lrForStep(sched, epoch, stepInEpoch, stepsPerEpoch, s.perStepLr);
+}
+
+/**
+ * Every quantized weight the recorder follows, each on its own quantizer's grid: QKR's merged W_qk,
+ * q/k/v blocks of a fused qkv (the fused weight itself would only repeat them), proj, fc1, fc2, and the
+ * 8-bit patch embedding and heads.
+ */
+function trackedWeights(model: DeiTModel) {
+  return model.quantizedWeights().filter((r) => !r.name.endsWith('.attn.qkv.weight'));
 }
 
 function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference') {
@@ -234,7 +243,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const params = paramsOf(student, 'ofq-reference');
     const studentSink = new RecorderSink(
       runDir,
-      params.filter((p) => CGA_DEFAULT_PATTERN.test(p.name)).map((p) => ({ name: p.name, variable: p.variable, bits: recipe.quant.weightBits })),
+      trackedWeights(student),
       params.filter((p) => /\.s$/.test(p.name)).map((p) => ({ name: p.name, variable: p.variable })),
       recipe as unknown as Record<string, unknown>,
       metrics.teacher,
@@ -298,8 +307,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         } finally {
           disposeCheckpoint(ck);
         }
+        // The weights jumped back to stage 1's best: compare the next codes with these, not the last ones.
+        studentSink.resetTracking();
       }
-      const cga = s2.cga ? makeCGAStepper(opt2, student, params, { bits: recipe.quant.weightBits, boundaryRange: s2.boundaryRange, includeQK: s2.includeQK }) : null;
+      const cga = s2.cga ? makeCGAStepper(opt2, student, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK }) : null;
       try {
         r2 = await runStage({
           name: 'stage2',

@@ -4,18 +4,8 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import { Linear } from '../nn/linear.js';
+import { mergeHeads } from '@ofq/qkr';
 
-/** `[B, N, C]` → `[B, H, N, d]`. */
-export function splitHeads(x: Tensor, numHeads: number): Tensor {
-  const [b, n, c] = x.shape;
-  return tf.tidy(() => tf.transpose(tf.reshape(x, [b, n, numHeads, c / numHeads]), [0, 2, 1, 3]));
-}
-
-/** `[B, H, N, d]` → `[B, N, H·d]`. */
-export function mergeHeads(x: Tensor): Tensor {
-  const [b, h, n, d] = x.shape;
-  return tf.tidy(() => tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, n, h * d]));
-}
 
 export class Attention implements Module {
   constructor(

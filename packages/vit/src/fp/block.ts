@@ -1,7 +1,8 @@
 // Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)). No drop-path.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { Module } from '../module.js';
+import type { QuantizedWeightRef } from '@ofq/core';
+import { prefixedRefs, type Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
 
@@ -18,6 +19,10 @@ export class Block implements Module {
       const y = tf.add(x, this.attn.apply(this.norm1.apply(x)));
       return tf.add(y, this.mlp.apply(this.norm2.apply(y)));
     });
+  }
+
+  quantizedWeights(): QuantizedWeightRef[] {
+    return [...prefixedRefs('attn', this.attn), ...prefixedRefs('mlp', this.mlp)];
   }
 
   params(): ParamSpec[] {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { assertBits } from '@ofq/core';
 import { measureQKRDrift, qkrFromFusedQKV, QKRHeads, type QKRDrift } from '@ofq/qkr';
-import { LSQWeightQuantizer, type LSQQuantizer } from '@ofq/lsq';
+import type { LSQQuantizer } from '@ofq/lsq';
 import { tokenCounts, type QuantConfig } from '../config.js';
 import { DeiT } from '../model.js';
 import type { Module } from '../module.js';
@@ -95,13 +95,12 @@ export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report
   const heads = new QKRHeads({
     numHeads: fp.numHeads,
     weights: { q: conv.q, k: conv.k, v: conv.v, vBias: conv.vBias },
-    qkQuantizer: makeWeightQuantizer(wm, o.weightBits, 'qk_quant', o.lsqStep),
-    vQuantizer: makeWeightQuantizer(wm, o.weightBits, 'v_quant', o.lsqStep),
+    qkQuantizer: makeWeightQuantizer(wm, o.weightBits, 'qk_quant', undefined, o.lsqStep), // W_qk's LSQ step: lazily, from the merged weight
+    vQuantizer: makeWeightQuantizer(wm, o.weightBits, 'v_quant', conv.v, o.lsqStep),
     actBits: o.actBits,
     gradScaleBatch: o.gradScaleBatch,
   });
   tf.dispose([conv.q, conv.k, conv.v, conv.vBias, conv.droppedQBias, conv.droppedKBias].filter((t): t is Tensor => t !== null));
-  if (heads.vQuantizer instanceof LSQWeightQuantizer) heads.vQuantizer.initFrom(heads.v);
   const input = new ShiftedAct(c, { bits: o.actBits, granularity: 'token', gradScaleBatch: o.gradScaleBatch, name: 'quant_x_4_qkv' }, [o.tokens]);
   const proj = o.referenceInit ? randomQLinear(c, c, o) : quantizeLinear(fp.proj, o);
   return new QKRAttention(input, heads, proj, o.tokens);

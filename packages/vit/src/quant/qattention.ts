@@ -4,9 +4,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { LearnableBias, LSQQuantizer } from '@ofq/lsq';
-import type { Module } from '../module.js';
+import type { QuantizedWeightRef } from '@ofq/core';
+import { prefixedRefs, type Module } from '../module.js';
+import { columnBlockRef } from './column-block.js';
 import { prefixed, type ParamSpec } from '../params.js';
-import { mergeHeads, splitHeads } from '../fp/attention.js';
+import { mergeHeads, splitHeads } from '@ofq/qkr';
 import type { QLinear } from './qlinear.js';
 import { lsqStepSpec, shiftSpec } from './specs.js';
 
@@ -69,6 +71,17 @@ export class QAttention implements Module {
       shiftSpec('move_k_aft.bias', this.kShift),
       shiftSpec('move_v_aft.bias', this.vShift),
       lsqStepSpec('quan_a_softmax_fn.s', this.softmaxQuant, [n]),
+    ];
+  }
+
+  /** The fused qkv weight, its q, k and v column blocks (so each is measured on its own), and proj. */
+  quantizedWeights(): QuantizedWeightRef[] {
+    const c = this.proj.kernel.shape[0] as number;
+    const { kernel, weightQuantizer } = this.qkv;
+    return [
+      ...prefixedRefs('qkv', this.qkv),
+      ...(['q', 'k', 'v'] as const).map((part, i) => columnBlockRef(`${part}.weight`, kernel, weightQuantizer, i * c, c)),
+      ...prefixedRefs('proj', this.proj),
     ];
   }
 

@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { LSQQuantizer } from '@ofq/lsq';
 import { QKRHeads } from '@ofq/qkr';
-import type { Module } from '../module.js';
+import type { QuantizedWeightRef } from '@ofq/core';
+import type { QKGradientMask } from '@ofq/qkr';
+import { prefixedRefs, variableRef, type Module } from '../module.js';
 import { directSpec, linearWeightSpec, prefixed, type ParamSpec } from '../params.js';
 import type { QLinear } from './qlinear.js';
 import { ShiftedAct } from './shifted-act.js';
@@ -27,8 +29,17 @@ export class QKRAttention implements Module {
     return tf.tidy(() => this.proj.apply(this.heads.apply(this.input.apply(x))));
   }
 
-  setQKGradientMask(mask: ((wqk: Tensor) => Tensor) | null): void {
+  setQKGradientMask(mask: QKGradientMask | null): void {
     this.heads.setGradientMask(mask);
+  }
+
+  /** The merged W_qk (recomputed from q and k at every read), v, and proj. */
+  quantizedWeights(): QuantizedWeightRef[] {
+    const h = this.heads;
+    const refs: QuantizedWeightRef[] = [];
+    if (h.qkQuantizer) refs.push({ name: 'qk.weight', quantizer: h.qkQuantizer, variable: null, read: () => h.mergedQKWeight() });
+    if (h.vQuantizer) refs.push(variableRef('v.weight', h.v, h.vQuantizer));
+    return [...refs, ...prefixedRefs('proj', this.proj)];
   }
 
   params(): ParamSpec[] {
@@ -42,8 +53,8 @@ export class QKRAttention implements Module {
       linearWeightSpec('k.weight', h.k),
       linearWeightSpec('v.weight', h.v),
       directSpec('v.bias', h.vBias),
-      weightQuantizerSpec('qk_quant', 'qk_quant', h.qkQuantizer!, [h.numHeads * c]),
-      weightQuantizerSpec('v_quant', 'v_quant', h.vQuantizer!, [c]),
+      ...weightQuantizerSpec('qk_quant', 'qk_quant', h.qkQuantizer!, [h.numHeads * c]),
+      ...weightQuantizerSpec('v_quant', 'v_quant', h.vQuantizer!, [c]),
       lsqStepSpec('quan_a_qkx_fn.s', h.qkx!.quantizer, [n * h.numHeads]),
       lsqStepSpec('quan_a_v_fn.s', h.vAct!.quantizer, [c]),
       shiftSpec('move_qkx_b4.bias', h.qkx!.before),

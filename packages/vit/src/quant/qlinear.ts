@@ -2,11 +2,11 @@
 // the bias staying full precision and added after the matmul.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { WeightQuantizer } from '@ofq/core';
+import type { QuantizedWeightRef, WeightQuantizer } from '@ofq/core';
 import { LSQWeightQuantizer } from '@ofq/lsq';
 import { StatsQuantizer } from '@ofq/statsq';
 import type { LSQGranularity } from '@ofq/lsq';
-import type { Module } from '../module.js';
+import { variableRef, type Module } from '../module.js';
 import { directSpec, linearWeightSpec, type ParamSpec } from '../params.js';
 import { dense } from '../nn/linear.js';
 import { ShiftedAct } from './shifted-act.js';
@@ -28,8 +28,22 @@ export interface QLinearOptions {
   gradScaleBatch?: number;
 }
 
-export function makeWeightQuantizer(method: 'statsq' | 'lsq', bits: number, name: string, lsqStep?: 'abs' | 'clamp'): WeightQuantizer {
-  return method === 'lsq' ? new LSQWeightQuantizer({ bits, name, stepConstraint: lsqStep }) : new StatsQuantizer({ bits, name });
+/**
+ * The weight quantizer of a quantized layer. LSQ weight steps depend only on the weight, so when `kernel`
+ * is given they are created from it now (the same value as the reference's lazy init on the first
+ * forward); otherwise on the first forward, as in the reference.
+ */
+export function makeWeightQuantizer(
+  method: 'statsq' | 'lsq',
+  bits: number,
+  name: string,
+  kernel?: Tensor,
+  lsqStep?: 'abs' | 'clamp',
+): WeightQuantizer {
+  if (method !== 'lsq') return new StatsQuantizer({ bits, name });
+  const q = new LSQWeightQuantizer({ bits, name, stepConstraint: lsqStep });
+  if (kernel) q.initFrom(kernel);
+  return q;
 }
 
 export class QLinear implements Module {
@@ -42,7 +56,7 @@ export class QLinear implements Module {
     readonly bias: tf.Variable | null,
     readonly options: QLinearOptions,
   ) {
-    const [inF, outF] = kernel.shape as number[];
+    const inF = kernel.shape[0] as number;
     const { inputGranularity: g, tokens } = options;
     if (g === 'token' && !tokens) throw new Error('QLinear: a per-token input quantizer needs the token count');
     this.input = new ShiftedAct(
@@ -50,10 +64,7 @@ export class QLinear implements Module {
       { bits: options.actBits, granularity: g, unsigned: options.unsignedInput ?? false, gradScaleBatch: options.gradScaleBatch, name: 'input_quant_fn' },
       g === 'token' ? [tokens as number] : [1],
     );
-    this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn', options.lsqStep);
-    // LSQ weight steps depend only on the weight: create them now (same value as the reference's lazy init).
-    if (this.weightQuantizer instanceof LSQWeightQuantizer) this.weightQuantizer.initFrom(kernel);
-    void outF;
+    this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn', kernel, options.lsqStep);
   }
 
   apply(x: Tensor): Tensor {
@@ -64,7 +75,7 @@ export class QLinear implements Module {
     const out = [linearWeightSpec('weight', this.kernel)];
     if (this.bias) out.push(directSpec('bias', this.bias));
     out.push(this.input.stepSpec());
-    out.push(weightQuantizerSpec('statsq_fn', 'lsqw_fn', this.weightQuantizer, [this.kernel.shape[1] as number]));
+    out.push(...weightQuantizerSpec('statsq_fn', 'lsqw_fn', this.weightQuantizer, [this.kernel.shape[1] as number]));
     out.push(...this.input.shiftSpecs());
     return out;
   }
@@ -73,11 +84,15 @@ export class QLinear implements Module {
     return [this.input.quantizer];
   }
 
+  quantizedWeights(): QuantizedWeightRef[] {
+    return [variableRef('weight', this.kernel, this.weightQuantizer)];
+  }
+
   dispose(): void {
     this.kernel.dispose();
     this.bias?.dispose();
     this.input.dispose();
-    (this.weightQuantizer as { dispose?: () => void }).dispose?.();
+    this.weightQuantizer.dispose();
   }
 }
 

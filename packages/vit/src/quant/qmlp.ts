@@ -1,7 +1,8 @@
 // Quantized MLP (reference QMLP): fc1 (signed per-token input) → exact GELU → fc2 (unsigned per-token input).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { Module } from '../module.js';
+import type { QuantizedWeightRef } from '@ofq/core';
+import { prefixedRefs, type Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import { gelu } from '../nn/gelu.js';
 import type { QLinear } from './qlinear.js';
@@ -13,6 +14,10 @@ export class QMLP implements Module {
 
   apply(x: Tensor): Tensor {
     return tf.tidy(() => this.fc2.apply(gelu(this.fc1.apply(x))));
+  }
+
+  quantizedWeights(): QuantizedWeightRef[] {
+    return [...prefixedRefs('fc1', this.fc1), ...prefixedRefs('fc2', this.fc2)];
   }
 
   params(): ParamSpec[] {

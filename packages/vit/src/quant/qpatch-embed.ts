@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { LSQQuantizer, LSQWeightQuantizer, PixelBias } from '@ofq/lsq';
-import type { Module } from '../module.js';
+import type { QuantizedWeightRef } from '@ofq/core';
+import { variableRef, type Module } from '../module.js';
 import { convWeightSpec, directSpec, type ParamSpec } from '../params.js';
 import { embedPatches } from '../fp/patch-embed.js';
 import { lsqStepSpec, pixelShiftSpec, signedBufferSpec } from './specs.js';
@@ -48,6 +49,10 @@ export class QPatchEmbed implements Module {
       pixelShiftSpec('proj.move_b4.bias', this.before),
       pixelShiftSpec('proj.move_aft.bias', this.after),
     ];
+  }
+
+  quantizedWeights(): QuantizedWeightRef[] {
+    return [variableRef('proj.weight', this.kernel, this.weightQuant)];
   }
 
   activationQuantizers(): LSQQuantizer[] {

@@ -1,7 +1,7 @@
 // State-dict entries of the quantizer state, in the reference's names and layouts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { WeightQuantizer } from '@ofq/core';
+import type { QuantizerState, WeightQuantizer } from '@ofq/core';
 import { LearnableBias, LSQQuantizer, LSQWeightQuantizer, PixelBias } from '@ofq/lsq';
 import { constantSpec, directSpec, type ParamSpec } from '../params.js';
 
@@ -48,8 +48,27 @@ export function signedBufferSpec(name: string, q: LSQQuantizer): ParamSpec {
   };
 }
 
-/** StatsQ has no state (the reference's fixed `clip_val` 2 is exported for parity); LSQ weights have a step. */
-export function weightQuantizerSpec(prefixStatsQ: string, prefixLSQ: string, wq: WeightQuantizer, stepShape: number[]): ParamSpec {
-  if (wq instanceof LSQWeightQuantizer) return lsqStepSpec(`${prefixLSQ}.s`, wq, stepShape);
-  return constantSpec(`${prefixStatsQ}.clip_val`, 2);
+/** One piece of a weight quantizer's state (LSQ's step `s`) as a state-dict entry of `shape`. */
+function quantizerStateSpec(name: string, s: QuantizerState, shape: number[]): ParamSpec {
+  return {
+    name, torchShape: shape, kind: s.trainable ? 'parameter' : 'buffer',
+    variable: () => s.variable(),
+    read: () => {
+      const v = s.variable();
+      if (!v) throw new Error(`${name}: quantizer state not initialised`);
+      return tf.tidy(() => tf.reshape(tf.clone(v), shape));
+    },
+    write: (t) => s.write(tf.reshape(t, [t.size])),
+    toTorch: (t) => tf.reshape(t, shape),
+  };
+}
+
+/**
+ * A weight quantizer's state-dict entries, through the contract: each state piece under `prefixStateful`
+ * (LSQ: `<prefix>.s` of `stepShape`). A stateless quantizer (StatsQ) exports the reference's fixed
+ * `clip_val` 2 under `prefixStateless`, for parity with its state dicts.
+ */
+export function weightQuantizerSpec(prefixStateless: string, prefixStateful: string, wq: WeightQuantizer, stepShape: number[]): ParamSpec[] {
+  if (wq.state.length === 0) return [constantSpec(`${prefixStateless}.clip_val`, 2)];
+  return wq.state.map((s) => quantizerStateSpec(`${prefixStateful}.${s.name}`, s, stepShape));
 }
