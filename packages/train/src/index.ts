@@ -43,6 +43,5 @@ export { ablate, ABLATION_JSON, ABLATION_HTML, type AblateOptions, type AblateRe
 export { parseVariant, parseVariants, variantRecipe, type Variant } from './ablate/variants.js';
 export { collectAblation, readAblation, type AblationData, type RunEntry, type Comparison } from './ablate/collect.js';
 export { pairedDifference, spreadOf, tQuantile975, type PairedDifference, type Spread } from './ablate/paired-stats.js';
-export { layerType, LAYER_TYPES, type LayerType } from './ablate/layer-types.js';
 export { renderAblationReport } from './ablate/ablation-report.js';
 export { AblationError } from './ablate/errors.js';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRecipe } from '../recipe/load.js';
 import { seedsOf } from '../cli/ablate.js';
-import { layerType } from './layer-types.js';
 import { pairedDifference, spreadOf, tQuantile975 } from './paired-stats.js';
 import { parseIntList, parseVariant, parseVariants, variantRecipe } from './variants.js';
 import { lineChartSVG } from './svg-chart.js';
@@ -64,21 +63,6 @@ describe('paired statistics', () => {
     expect(pairedDifference([1], [0.5])).toMatchObject({ n: 1, mean: -0.5, sd: null, ci: null, losses: 1 });
     expect(spreadOf([])).toEqual({ n: 0, mean: null, sd: null, min: null, max: null });
     expect(() => pairedDifference([1], [1, 2])).toThrow(/paired/);
-  });
-});
-
-describe('layer types', () => {
-  it('names from the recorder map to the paper\'s parts', () => {
-    expect(layerType('blocks.0.mlp.fc1.weight')).toBe('MLP');
-    expect(layerType('blocks.3.attn.proj.weight')).toBe('proj');
-    expect(layerType('blocks.0.attn.v.weight')).toBe('v');
-    expect(layerType('blocks.0.attn.W_qk')).toBe('W_qk');
-    expect(layerType('blocks.0.attn.qk')).toBe('W_qk');
-    expect(layerType('blocks.0.attn.qkv.weight:q')).toBe('q/k');
-    expect(layerType('blocks.0.attn.qkv.weight[k]')).toBe('q/k');
-    expect(layerType('blocks.0.attn.qkv.weight[v]')).toBe('v');
-    expect(layerType('blocks.0.attn.qkv.weight')).toBe('qkv');
-    expect(layerType('head.weight')).toBe('other');
   });
 });
 

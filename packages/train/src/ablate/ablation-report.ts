@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildReportModel, readRun } from '@ofq/metrics';
 import type { AblationData, Comparison, RunEntry } from './collect.js';
-import { LAYER_TYPES, type LayerType } from './layer-types.js';
+import { LAYER_TYPES, layerTypeLabel, type LayerType } from './layer-types.js';
 import type { PairedDifference } from './paired-stats.js';
 import type { BinnedCurves } from './run-metrics.js';
 import { lineChartSVG, type LineSeries } from './svg-chart.js';
@@ -58,7 +58,7 @@ function oscillationTable(d: AblationData): string {
         .map((st) => [`W${b}A${b}`, esc(v.name), st, ...types.map((t) => sci(d.oscillation[b]![v.name]![st][t]))]),
     ),
   );
-  return table(['bits', 'variant', 'stage', ...types.map((t) => `${esc(t)}`)], rows);
+  return table(['bits', 'variant', 'stage', ...types.map((t) => esc(layerTypeLabel(t)))], rows);
 }
 
 /** Mean over the seeds' binned curves (same step bins for one variant and bits). */
@@ -76,7 +76,7 @@ function curveCharts(d: AblationData, pick: (r: RunEntry) => BinnedCurves | unde
     .flatMap((b) =>
       types.map((t) => {
         const series: LineSeries[] = d.variants.map((v) => ({ label: v.name, ...meanCurve(d.runs.filter((r) => r.bits === b && r.variant === v.name && r.metrics), pick, t) }));
-        return `<section class="plot"><h4>W${b}A${b} · ${esc(t)}: ${esc(what)}</h4>${lineChartSVG({ title: `W${b}A${b} ${t} ${what}`, xLabel: 'optimizer step (stage 2 continues stage 1)', yLabel, series })}</section>`;
+        return `<section class="plot"><h4>W${b}A${b} · ${esc(layerTypeLabel(t))}: ${esc(what)}</h4>${lineChartSVG({ title: `W${b}A${b} ${t} ${what}`, xLabel: 'optimizer step (stage 2 continues stage 1)', yLabel, series })}</section>`;
       }),
     )
     .join('');
