@@ -122,6 +122,14 @@ function withWeight<T>(layer: TrackedLayer, fn: (w: Tensor) => T): T {
   return fn(layer.variable);
 }
 
+/** Where one layer's numbers sit in a step's flat read-back. */
+interface PartLayout {
+  name: string;
+  rows: number;
+  hasGrad: boolean;
+  sampled: number;
+}
+
 interface LayerTensors {
   codesS: Tensor;
   distS: Tensor;
@@ -246,84 +254,22 @@ export class MetricsRecorder {
     const t0 = performance.now();
     const step = input.step ?? this.stepCount;
     const aggregate = this.stepCount % this.meta.aggregateEvery === 0;
-    const { boundaryRanges, oscillationThreshold: tau, flipBand, histogramBins } = this.meta;
 
     // Build every number of the step as tensors, then read them back with one dataSync.
     const parts: Tensor[] = [];
-    const layout: Array<{ name: string; rows: number; hasGrad: boolean; sampled: number }> = [];
-    for (const st of this.states) {
-      const q = st.layer.quantizer;
-      const grad = gradOf(input.grads, st.layer.name);
-      const { codesS, distS, head, aggregatePart } = withWeight(st.layer, (w) => layerTensors(w, q, st, aggregate, boundaryRanges));
-      const tracked = st.tracker.call(codesS);
-      const ema = st.tracker.emaOscillation!;
-      parts.push(
-        head,
-        tf.tidy(() => tf.stack([tf.mean(ema), tf.mean(tf.cast(tf.greater(ema, tau), 'float32')), st.tracker.oscillatedSumTensor!])),
-      );
-      tf.dispose([tracked, codesS]);
-      if (grad) {
-        const inBand = tf.lessEqual(distS, flipBand);
-        const gS = tf.tidy(() => tf.gather(tf.reshape(grad, [-1]), st.indices));
-        parts.push(st.flips.update(gS, inBand));
-        tf.dispose([inBand, gS]);
-      }
-      if (aggregatePart) parts.push(aggregatePart);
-      if (aggregate) parts.push(distS);
-      else distS.dispose();
-      layout.push({ name: st.layer.name, rows: st.meta.scaleRows.length, hasGrad: !!grad, sampled: st.meta.sampled });
-    }
-    const scaleMeans = this.scales.length ? tf.tidy(() => tf.stack(this.scales.map((s) => tf.mean(s.variable)))) : null;
-    if (scaleMeans) parts.push(scaleMeans);
+    const layout = this.states.map((st) => this.pushLayerParts(st, input.grads, aggregate, parts));
+    if (this.scales.length) parts.push(tf.tidy(() => tf.stack(this.scales.map((s) => tf.mean(s.variable)))));
     const flat = tf.tidy(() => tf.concat(parts.map((p) => tf.reshape(tf.cast(p, 'float32'), [-1]))));
     tf.dispose(parts);
     const values = flat.dataSync();
     flat.dispose();
 
     // Unpack in the order pushed.
-    let k = 0;
+    const cursor = { k: 0 };
     const layers: Record<string, LayerStepStats> = {};
-    layout.forEach((l) => {
-      const scale = values[k++];
-      const scaleRows = Array.from(values.subarray(k, k + l.rows), round6);
-      k += l.rows;
-      const st = this.states.find((s) => s.layer.name === l.name)!;
-      st.events += values[k + 2];
-      st.steps++;
-      const stats: LayerStepStats = {
-        osc: round6(values[k]),
-        oscFrac: round6(values[k + 1]),
-        oscCount: values[k + 2],
-        oscPerStep: round6(st.events / (st.steps * l.sampled)),
-        scale: round6(scale),
-        scaleRows,
-      };
-      k += 3;
-      if (l.hasGrad) {
-        const [fi, ei, fo, eo] = values.subarray(k, k + 4);
-        k += 4;
-        stats.flipIn = ei > 0 ? round6(fi / ei) : null;
-        stats.flipOut = eo > 0 ? round6(fo / eo) : null;
-      }
-      if (aggregate) {
-        stats.br = Array.from(values.subarray(k, k + boundaryRanges.length), round6);
-        k += boundaryRanges.length;
-        stats.sqnr = round6(values[k++]);
-        const hist = new Array<number>(histogramBins).fill(0);
-        let over = 0;
-        for (let j = 0; j < l.sampled; j++) {
-          const d = values[k + j];
-          if (d > 0.5) over++; // clipped / outer-half weights: no threshold within half a step
-          else hist[Math.min(histogramBins - 1, Math.floor((d / 0.5) * histogramBins))]++;
-        }
-        k += l.sampled;
-        stats.hist = hist;
-        stats.histOver = over;
-      }
-      layers[l.name] = stats;
-    });
+    layout.forEach((l, i) => (layers[l.name] = this.unpackLayer(this.states[i], l, values, cursor, aggregate)));
     const scales: Record<string, number> = {};
-    this.scales.forEach((s) => (scales[s.name] = round6(values[k++])));
+    this.scales.forEach((s) => (scales[s.name] = round6(values[cursor.k++])));
 
     const trackMs = performance.now() - t0;
     this.totalTrackMs += trackMs;
@@ -336,6 +282,70 @@ export class MetricsRecorder {
     if (input.extra) rec.extra = input.extra;
     fs.appendFileSync(path.join(this.dir, METRICS_FILE), JSON.stringify(rec) + '\n');
     return rec;
+  }
+
+  /** Tracks one layer's codes and pushes its step tensors onto `parts`; returns what `unpackLayer` needs. */
+  private pushLayerParts(st: LayerState, grads: StepInput['grads'], aggregate: boolean, parts: Tensor[]): PartLayout {
+    const { boundaryRanges, oscillationThreshold: tau, flipBand } = this.meta;
+    const grad = gradOf(grads, st.layer.name);
+    const { codesS, distS, head, aggregatePart } = withWeight(st.layer, (w) => layerTensors(w, st.layer.quantizer, st, aggregate, boundaryRanges));
+    const tracked = st.tracker.call(codesS);
+    const ema = st.tracker.emaOscillation!;
+    parts.push(head, tf.tidy(() => tf.stack([tf.mean(ema), tf.mean(tf.cast(tf.greater(ema, tau), 'float32')), st.tracker.oscillatedSumTensor!])));
+    tf.dispose([tracked, codesS]);
+    if (grad) {
+      const inBand = tf.lessEqual(distS, flipBand);
+      const gS = tf.tidy(() => tf.gather(tf.reshape(grad, [-1]), st.indices));
+      parts.push(st.flips.update(gS, inBand));
+      tf.dispose([inBand, gS]);
+    }
+    if (aggregatePart) parts.push(aggregatePart);
+    if (aggregate) parts.push(distS);
+    else distS.dispose();
+    return { name: st.layer.name, rows: st.meta.scaleRows.length, hasGrad: !!grad, sampled: st.meta.sampled };
+  }
+
+  /** Reads one layer's numbers back from the step's flat array (advancing `cursor.k`). */
+  private unpackLayer(st: LayerState, l: PartLayout, values: Float32Array | Int32Array | Uint8Array, cursor: { k: number }, aggregate: boolean): LayerStepStats {
+    const { boundaryRanges, histogramBins } = this.meta;
+    let k = cursor.k;
+    const scale = values[k++];
+    const scaleRows = Array.from(values.subarray(k, k + l.rows), round6);
+    k += l.rows;
+    st.events += values[k + 2];
+    st.steps++;
+    const stats: LayerStepStats = {
+      osc: round6(values[k]),
+      oscFrac: round6(values[k + 1]),
+      oscCount: values[k + 2],
+      oscPerStep: round6(st.events / (st.steps * l.sampled)),
+      scale: round6(scale),
+      scaleRows,
+    };
+    k += 3;
+    if (l.hasGrad) {
+      const [fi, ei, fo, eo] = values.subarray(k, k + 4);
+      k += 4;
+      stats.flipIn = ei > 0 ? round6(fi / ei) : null;
+      stats.flipOut = eo > 0 ? round6(fo / eo) : null;
+    }
+    if (aggregate) {
+      stats.br = Array.from(values.subarray(k, k + boundaryRanges.length), round6);
+      k += boundaryRanges.length;
+      stats.sqnr = round6(values[k++]);
+      const hist = new Array<number>(histogramBins).fill(0);
+      let over = 0;
+      for (let j = 0; j < l.sampled; j++) {
+        const d = values[k + j];
+        if (d > 0.5) over++; // clipped / outer-half weights: no threshold within half a step
+        else hist[Math.min(histogramBins - 1, Math.floor((d / 0.5) * histogramBins))]++;
+      }
+      k += l.sampled;
+      stats.hist = hist;
+      stats.histOver = over;
+    }
+    cursor.k = k;
+    return stats;
   }
 
   /**
