@@ -89,11 +89,11 @@ function pairs(variants: Variant[]): Array<{ a: Variant; b: Variant; kind: Compa
     if (!seen.has(key)) out.push({ a, b, kind }), seen.add(key);
   };
   for (const v of variants.slice(1)) add(variants[0]!, v, 'vs-baseline');
-  for (let i = 1; i < variants.length; i++) add(variants[i - 1]!, variants[i]!, 'step');
   for (const v of variants) {
     const twin = v.cga ? cgaTwin(v, variants) : undefined;
     if (twin) add(twin, v, 'cga-alone');
   }
+  for (let i = 1; i < variants.length; i++) add(variants[i - 1]!, variants[i]!, 'step');
   return out;
 }
 
