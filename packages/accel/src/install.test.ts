@@ -9,6 +9,10 @@ function heapBytes(): number {
   return b.wasm ? b.wasm.HEAPU8.byteLength : 0;
 }
 
+/** The convolution kernels on an engine (wasm keeps its XNNPACK Conv2D); without one only those stock wasm lacks (on a JS GEMM). */
+const CONV_MISSING_ON_WASM = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
+const CONV = ['Conv2D', 'Conv2DBackpropInput', ...CONV_MISSING_ON_WASM];
+
 for (const backend of TEST_BACKENDS) {
   describe(`installAccel on ${backend}`, () => {
     beforeAll(() => useBackend(backend));
@@ -20,8 +24,8 @@ for (const backend of TEST_BACKENDS) {
       expect(r.backend).toBe(backend);
       expect(r.kernels).toEqual(
         backend === 'wasm'
-          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad']
-          : ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
+          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', ...CONV.slice(1), 'MaxPoolGrad', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad']
+          : ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', ...CONV, 'OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
       );
       expect(accelStatus()).toEqual([r]);
       uninstallAccel();
@@ -32,7 +36,9 @@ for (const backend of TEST_BACKENDS) {
       const r = installAccel({ engine: 'wasm' });
       expect(r.engine).toBe('wasm');
       expect(r.kernels).toEqual(
-        backend === 'wasm' ? ['Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad', 'Sum'] : ['OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
+        backend === 'wasm'
+          ? [...CONV_MISSING_ON_WASM, 'MaxPoolGrad', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad', 'Sum']
+          : ['OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
       );
       if (!nativeAddonAvailable()) expect(() => installAccel({ engine: 'native' })).toThrow(/native engine unavailable.*build:native/); // more in native.test.ts
       expect(() => installAccel({ engine: 'cuda' as never })).toThrow(/unknown engine 'cuda'/);

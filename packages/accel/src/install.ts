@@ -17,6 +17,8 @@ import { lsqQuantizeGradKernel, lsqQuantizeKernel } from './kernels/lsq.js';
 import { lsqQuantizeGradWasmKernel, lsqQuantizeWasmKernel } from './kernels/lsq-wasm.js';
 import { simdKernelsFor } from './kernels/simd-module.js';
 import { simdSumKernel } from './kernels/sum-wasm.js';
+import { convKernels } from './kernels/conv-kernels.js';
+import { maxPoolGradKernel } from './kernels/max-pool-grad.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
 
 export type AccelEngine = 'auto' | 'onnxruntime' | 'native' | 'wasm';
@@ -102,12 +104,14 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
   let fallbackReason: string | undefined;
   let ortVersion: string | undefined;
   let dispose = () => {};
+  let convRun: MatMulRunner | undefined; // the chosen engine's matmul, for the convolution kernels
 
   if (engine === 'auto' || engine === 'native') {
     try {
       const native = nativeMatMul(loadNativeAddon(), options.threads);
       dispose = native.dispose;
       chosen = 'native';
+      convRun = native.run;
       replace(backendName, batchMatMulKernel(backendName, mem, native.run, tf.getKernel('BatchMatMul', backendName)), stock);
       replace(backendName, fusedMatMulKernel(backendName, mem, native.run, tf.getKernel('_FusedMatMul', backendName)), stock);
       try {
@@ -142,6 +146,7 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
       for (const op of ['Erf', 'Exp'] as const) replace(backendName, unaryKernel(op, backendName, mem, runUnary, tf.getKernel(op, backendName)), stock);
       replace(backendName, sumKernel(backendName, mem, run, tf.getKernel('Sum', backendName)), stock);
       chosen = 'onnxruntime';
+      convRun = run;
       ortVersion = ort.version;
       dispose = () => {
         mm.dispose();
@@ -152,7 +157,19 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
       fallbackReason = fallbackReason ? `${fallbackReason}; ${e.message}` : e.message;
     }
   }
+  // Convolutions (im2col + GEMM); with no engine only the kernels the backend lacks (JS GEMM).
+  if (convRun || isWasm) {
+    const conv = convKernels({ backendName, mem, run: convRun, wasm: isWasm, stockKernel: (name) => tf.getKernel(name, backendName) });
+    for (const k of conv.kernels) replace(backendName, k, stock);
+    const disposeEngine = dispose;
+    dispose = () => {
+      disposeEngine();
+      conv.dispose();
+    };
+  }
   if (isWasm) {
+    // Stock wasm MaxPoolGrad drops the gradient of windows whose maximum is negative (kernels/max-pool-grad.ts).
+    replace(backendName, maxPoolGradKernel(backendName, mem, tf.getKernel('MaxPoolGrad', backendName)), stock);
     replace(backendName, sharedIdentityKernel(backendName, tf.getKernel('Identity', backendName)), stock);
     // Copy-free Slice/SplitV/Unpack: heap aliases of contiguous ranges (kernels/slice-alias.ts).
     for (const k of sliceAliasKernels(backendName, (name) => tf.getKernel(name, backendName))) replace(backendName, k, stock);

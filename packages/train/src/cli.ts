@@ -9,7 +9,8 @@ import { evaluateRun } from './run/evaluate-run.js';
 import { renderRunReport } from './run/report.js';
 import { InterruptedError, NonFiniteLossError, type RunControl } from './run/stage.js';
 import { ProgressBar, SilentProgress } from './run/progress.js';
-import type { BackendChoice } from '@ofq/core';
+import { isOfqError, type BackendChoice } from '@ofq/core';
+import { exportCommand, predictCommand } from './cli/ship.js';
 
 const USAGE = `ofq: train and evaluate oscillation-free quantized vision transformers (OFQ, ICML 2023)
 
@@ -19,6 +20,8 @@ usage:
   ofq eval <runDir> [--split test|val] [--backend <b>]
   ofq report <runDir>
 ${'${ablate}'}
+  ofq export <runDir> [--out <file.ofq>]
+  ofq predict <file.ofq> --data <mnist|fashion-mnist|idx dir> [--subset N] [--backend <b>]
   ofq doctor
 
 options:
@@ -106,6 +109,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'ablate':
       return ablateCommand(args, out, backendOf(args.options.backend));
+    case 'export':
+      await setupRuntime(backendOf(args.options.backend), 'off');
+      return exportCommand(args, out);
+    case 'predict':
+      await setupRuntime(backendOf(args.options.backend), typeof args.options.accel === 'string' ? args.options.accel : 'auto');
+      return predictCommand(args, out);
     case 'doctor': {
       const { setBackend } = await import('@ofq/core');
       const r = await doctor(
@@ -119,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown command '${args.command}' (train, eval, report, ablate, doctor)`);
+      throw new UsageError(`unknown command '${args.command}' (train, eval, report, ablate, export, predict, doctor)`);
   }
 }
 
@@ -133,7 +142,7 @@ export function run(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: Error) => {
-      const known = e instanceof UsageError || e instanceof NonFiniteLossError || ['RecipeError', 'DataError', 'MissingDataError', 'CheckpointError', 'BackendUnavailableError', 'AblationError'].includes(e.name);
+      const known = e instanceof UsageError || isOfqError(e) || e instanceof NonFiniteLossError || ['RecipeError', 'DataError', 'MissingDataError', 'CheckpointError', 'BackendUnavailableError'].includes(e.name);
       process.stderr.write(`ofq: ${known ? e.message : (e.stack ?? e.message)}\n`);
       if (e instanceof UsageError) process.stderr.write('run `ofq --help` for usage\n');
       process.exit(e instanceof NonFiniteLossError ? 3 : 1);

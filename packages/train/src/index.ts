@@ -39,6 +39,8 @@ export { renderRunReport } from './run/report.js';
 export { makeCGAStepper } from './run/cga-stepper.js';
 export { ProgressBar, SilentProgress, formatDuration, type ProgressSink } from './run/progress.js';
 export { setupRuntime, installAccelIfPresent, type RuntimeInfo } from './runtime.js';
+export { exportRun, writeRunModel, formatPackedSize, RUN_MODEL_FILE, type PackedRunModel } from './run/export-run.js';
+export { predictPacked, type PredictPackedOptions, type PredictPackedResult } from './run/predict-packed.js';
 export { ablate, ABLATION_JSON, ABLATION_HTML, type AblateOptions, type AblateResult } from './ablate/run-ablation.js';
 export { parseVariant, parseVariants, variantRecipe, type Variant } from './ablate/variants.js';
 export { collectAblation, readAblation, type AblationData, type RunEntry, type Comparison } from './ablate/collect.js';

@@ -7,6 +7,8 @@ import { useBackend } from '@ofq/core/testing';
 import { loadRecipe } from './recipe/load.js';
 import { train } from './run/pipeline.js';
 import { evaluateRun } from './run/evaluate-run.js';
+import { exportRun } from './run/export-run.js';
+import { predictPacked } from './run/predict-packed.js';
 import { InterruptedError } from './run/stage.js';
 import { CheckpointError } from './run/checkpoint.js';
 import { main } from './cli.js';
@@ -39,7 +41,7 @@ describe('pipeline end to end [wasm]', () => {
     const before = tf.memory().numTensors;
     const r = await train({ recipe: loadRecipe('mnist-micro', TINY), outDir: dir, quiet: true });
     expect(tf.memory().numTensors).toBe(before);
-    expect(r.summaryLine).toMatch(/^top-1: fp \d+\.\d% · w2a2 \d+\.\d%$/);
+    expect(r.summaryLine).toMatch(/^top-1: fp \d+\.\d% · w2a2 \d+\.\d% · model\.ofq \d+\.\d kB \(FP \d+\.\d kB, \d+\.\dx smaller\)$/);
     expect(r.fpTop1).toBeGreaterThan(0.25); // well above chance (0.1) after 100 steps on 240 images
     expect(r.quantTop1).toBeGreaterThan(0.13);
     for (const f of ['config.json', 'run.json', 'summary.json', 'meta.json', 'metrics.jsonl', 'train-log.jsonl']) {
@@ -66,6 +68,13 @@ describe('pipeline end to end [wasm]', () => {
     const ev = await evaluateRun(dir);
     expect(ev.fpTop1).toBeCloseTo(r.fpTop1, 10);
     expect(ev.quantTop1).toBeCloseTo(r.quantTop1, 10);
+    // The shipped model.ofq, and `ofq export` of the run, reproduce the test figure through @ofq/runtime.
+    const shipped = await predictPacked(join(dir, 'model.ofq'), { data: 'mnist', subset: 200 });
+    expect(shipped.top1).toBe(r.quantTop1);
+    expect(shipped.recordedTop1).toBe(r.quantTop1);
+    const exported = exportRun(dir, { out: join(dir, 'again.ofq') });
+    expect(exported.bytes).toBeLessThan(exported.fpBytes / 1.5); // a one-block 32-wide DeiT: FP tensors and header weigh most
+    expect((await predictPacked(exported.path, { data: 'mnist', subset: 200 })).top1).toBe(r.quantTop1);
   });
 });
 

@@ -24,6 +24,7 @@ export {
   quantizePatchEmbed,
   quantizeHead,
   type BlockQuantOptions,
+  type WeightQuantizerFactory,
 } from './quant/convert.js';
 export { QLinear, QHead, type QLinearOptions } from './quant/qlinear.js';
 export { QMLP } from './quant/qmlp.js';
@@ -31,3 +32,18 @@ export { QAttention } from './quant/qattention.js';
 export { QKRAttention } from './quant/qkr-attention.js';
 export { QPatchEmbed } from './quant/qpatch-embed.js';
 export { loadModuleState, moduleStateDict } from './module-state.js';
+export { SWIN_PRESETS, SwinConfigError, resolveSwinConfig, stageResolutions, type SwinConfig, type SwinPreset } from './swin/config.js';
+export { createSwin } from './swin/create-swin.js';
+export { Swin, type SwinModel, type SwinNaming, type SwinParts } from './swin/swin-model.js';
+export { SwinBlock } from './swin/swin-block.js';
+export { SwinMlp } from './swin/swin-mlp.js';
+export { SwinPatchEmbed } from './swin/swin-patch-embed.js';
+export { PatchMerging, mergePatches } from './swin/patch-merging.js';
+export { WindowAttention } from './swin/window-attention.js';
+export { WindowFrame } from './swin/window-frame.js';
+export { RelativePositionBias } from './swin/relative-position-bias.js';
+export { SHIFT_MASK_VALUE, relativePositionIndex, shiftedWindowMask } from './swin/windows.js';
+export {
+  quantizeSwin, measureSwinQKRDrift, quantizeSwinBlock, quantizeWindowAttention, quantizeSwinMlp, quantizePatchMerging, type SwinQuantOptions,
+} from './swin/quant/convert-swin.js';
+export { QKRWindowAttention, QWindowAttention } from './swin/quant/q-window-attention.js';

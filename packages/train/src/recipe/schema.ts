@@ -67,20 +67,45 @@ export const RecipeSchema = z
       .strict(),
     model: z
       .object({
-        preset: z.enum(['deit-tiny', 'deit-small', 'deit-base']).optional(),
+        /** Model family: 'deit' (default; timm DeiT) or 'swin' (torchvision Swin). */
+        arch: z.enum(['deit', 'swin']).default('deit'),
+        preset: z.enum(['deit-tiny', 'deit-small', 'deit-base', 'swin-t', 'swin-s', 'swin-b']).optional(),
         imgSize: z.number().int().positive(),
         patchSize: z.number().int().positive(),
         inChans: z.number().int().positive(),
         embedDim: z.number().int().positive(),
-        depth: z.number().int().positive(),
-        numHeads: z.number().int().positive(),
+        /** DeiT: blocks. */
+        depth: z.number().int().positive().optional(),
+        /** DeiT: heads (a number); Swin: heads per stage. */
+        numHeads: z.union([z.number().int().positive(), z.array(z.number().int().positive()).min(1)]),
+        /** Swin: blocks per stage. */
+        depths: z.array(z.number().int().positive()).min(1).optional(),
+        /** Swin: window side. */
+        windowSize: z.number().int().positive().optional(),
+        /** Swin: stochastic depth of the last block (0 in the paper recipes). */
+        stochasticDepthProb: z.number().min(0).max(0.99).optional(),
         mlpRatio: z.number().positive().default(4),
         numClasses: z.number().int().positive(),
-        distilled: z.boolean().default(true),
+        /** DeiT only: the distillation token and head (default true). */
+        distilled: z.boolean().optional(),
       })
       .strict()
       .refine((m) => m.imgSize % m.patchSize === 0, { message: 'imgSize must be a multiple of patchSize', path: ['patchSize'] })
-      .refine((m) => m.embedDim % m.numHeads === 0, { message: 'embedDim must be a multiple of numHeads', path: ['numHeads'] }),
+      .superRefine((m, ctx) => {
+        const bad = (path: string, message: string) => ctx.addIssue({ code: 'custom', message, path: [path] });
+        if (m.preset && !m.preset.startsWith(m.arch)) bad('preset', `preset ${m.preset} does not belong to arch '${m.arch}'`);
+        if (m.arch === 'deit') {
+          if (m.depth === undefined) bad('depth', 'a DeiT needs depth (blocks)');
+          if (typeof m.numHeads !== 'number') bad('numHeads', 'a DeiT takes one head count');
+          else if (m.embedDim % m.numHeads !== 0) bad('numHeads', 'embedDim must be a multiple of numHeads');
+          for (const k of ['depths', 'windowSize', 'stochasticDepthProb'] as const) if (m[k] !== undefined) bad(k, `${k} is a Swin field (set model.arch: swin)`);
+        } else {
+          if (!m.depths) bad('depths', 'a Swin needs depths (blocks per stage)');
+          if (m.windowSize === undefined) bad('windowSize', 'a Swin needs windowSize');
+          if (!Array.isArray(m.numHeads) || (m.depths && m.numHeads.length !== m.depths.length)) bad('numHeads', 'a Swin takes one head count per stage (as many as depths)');
+          for (const k of ['depth', 'distilled'] as const) if (m[k] !== undefined) bad(k, `${k} is a DeiT field`);
+        }
+      }),
     quant: z
       .object({
         weightBits: z.number().int().min(2).max(8),
@@ -99,7 +124,8 @@ export const RecipeSchema = z
       .object({
         /** FP weights (safetensors). When null the teacher is trained here with `train`. */
         weights: z.string().nullable().default(null),
-        naming: z.enum(['timm', 'ofq-reference']).default('timm'),
+        /** Names in the teacher file; default: the architecture's own ('timm' for DeiT, 'torchvision' for Swin). */
+        naming: z.enum(['timm', 'torchvision', 'ofq-reference']).optional(),
         train: z.object(stageFields).strict().optional(),
       })
       .strict()
@@ -119,6 +145,8 @@ export const RecipeSchema = z
         lr: z.number().positive(),
         boundaryRange: z.number().positive().max(0.5).default(0.005),
         includeQK: z.boolean().default(false),
+        /** Weights CGA anneals (globs over parameter names); null = the architecture's reference selection (decision #18). */
+        select: z.array(z.string().min(1)).min(1).nullable().default(null),
         maxStepsPerEpoch: z.number().int().min(0).default(0),
       })
       .strict(),

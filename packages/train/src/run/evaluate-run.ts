@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors } from '@ofq/vit';
+import { initActivationSteps, loadSafetensors } from '@ofq/vit';
+import { archOf, teacherNaming } from './model-registry.js';
 import { validateRecipe } from '../recipe/load.js';
 import { BatchLoader } from '../data/batches.js';
 import { DataError } from '../data/idx.js';
@@ -32,15 +33,15 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
   const split = o.split ?? 'test';
   const ds = split === 'test' ? data.test : data.val;
   const loader = new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
-  const { preset, ...m } = recipe.model;
-  const teacher = createDeiT({ ...(preset ? { preset } : {}), ...m, seed: recipe.seed });
+  const arch = archOf(recipe);
+  const teacher = arch.createFP(recipe.model, recipe.seed);
   try {
     let fpTop1: number | null = null;
     const teacherDir = newestExisting(join(runDir, 'teacher', 'best'));
     if (teacherDir) {
       const ck = loadCheckpoint(teacherDir);
       try {
-        teacher.loadStateDict(ck.weights, { naming: 'timm', strict: true });
+        teacher.loadStateDict(ck.weights, { naming: arch.fpNaming, strict: true });
       } finally {
         disposeCheckpoint(ck);
       }
@@ -48,7 +49,7 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
     } else if (recipe.teacher.weights && existsSync(recipe.teacher.weights)) {
       const tensors = loadSafetensors(new Uint8Array(readFileSync(recipe.teacher.weights)));
       try {
-        teacher.loadStateDict(tensors, { naming: recipe.teacher.naming, strict: true });
+        teacher.loadStateDict(tensors, { naming: teacherNaming(recipe), strict: true });
       } finally {
         tf.dispose([...tensors.values()]);
       }
@@ -58,12 +59,12 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
     const studentDir = newestExisting(join(runDir, 'stage2', 'best'), join(runDir, 'stage1', 'best'));
     if (studentDir) {
       const { initBatch: _initBatch, ...q } = recipe.quant;
-      const student = quantizeDeiT(teacher as Parameters<typeof quantizeDeiT>[0], { ...q, seed: recipe.seed });
+      const student = arch.quantize(teacher, { ...q, seed: recipe.seed });
       try {
         // LSQ steps exist only after the init pass; the checkpoint then overwrites them.
         const b = loader.batch(loader.order(0), 0);
         const x = tf.tensor4d(b.x, b.shape);
-        initActivationSteps(student, x);
+        initActivationSteps(student as Parameters<typeof initActivationSteps>[0], x);
         x.dispose();
         const ck = loadCheckpoint(studentDir);
         try {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createDeiT, quantizeDeiT, initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
+import { initActivationSteps, loadSafetensors } from '@ofq/vit';
+import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { DataError } from '../data/idx.js';
 import { loadData, type LoadedData } from './data.js';
 import { BatchLoader } from '../data/batches.js';
@@ -17,6 +18,7 @@ import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
+import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
 
 export interface TrainOptions {
   /** The recipe (ignored when resuming: the run directory's config.json is used). */
@@ -87,17 +89,12 @@ export function checkInputs(recipe: Recipe): void {
     missing.push(`data directory not found: ${resolve(recipe.data.dir)} (data.dir)`);
   }
   if (recipe.teacher.weights && !existsSync(recipe.teacher.weights)) {
-    missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${recipe.teacher.naming} naming)`);
+    missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${teacherNaming(recipe)} naming)`);
   }
   if (missing.length) throw new MissingDataError(`recipe '${recipe.name}' cannot run:\n  ${missing.join('\n  ')}`);
   if (recipe.data.dataset === 'imagenet') {
     throw new MissingDataError(`recipe '${recipe.name}': ImageNet folder training is not implemented in this version of @ofq/train`);
   }
-}
-
-function modelConfig(recipe: Recipe, seed: number) {
-  const { preset, ...m } = recipe.model;
-  return { ...(preset ? { preset } : {}), ...m, seed };
 }
 
 function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string): number {
@@ -119,11 +116,11 @@ function scheduleOf(s: StageConfig | NonNullable<Recipe['teacher']['train']>) {
  * q/k/v blocks of a fused qkv (the fused weight itself would only repeat them), proj, fc1, fc2, and the
  * 8-bit patch embedding and heads.
  */
-function trackedWeights(model: DeiTModel) {
+function trackedWeights(model: TrainModel) {
   return model.quantizedWeights().filter((r) => !r.name.endsWith('.attn.qkv.weight'));
 }
 
-function paramsOf(model: DeiTModel, naming: 'timm' | 'ofq-reference') {
+function paramsOf(model: TrainModel, naming: ModelNaming) {
   return model.namedParameters(naming).filter((p) => p.variable.trainable);
 }
 
@@ -174,29 +171,31 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const valLoader = evalLoader(data.val);
   const testLoader = evalLoader(data.test);
 
-  const teacher = createDeiT(modelConfig(recipe, recipe.seed));
-  let student: DeiTModel | null = null;
+  const arch = archOf(recipe);
+  const fpNaming = arch.fpNaming;
+  const teacher = arch.createFP(recipe.model, recipe.seed);
+  let student: TrainModel | null = null;
   timer.lap('setup');
   try {
     // ---- FP teacher ----
     if (recipe.teacher.weights) {
       const tensors = loadSafetensors(new Uint8Array(readFileSync(recipe.teacher.weights)));
       try {
-        teacher.loadStateDict(tensors, { naming: recipe.teacher.naming, strict: true });
+        teacher.loadStateDict(tensors, { naming: teacherNaming(recipe), strict: true });
       } finally {
         tf.dispose([...tensors.values()]);
       }
       log(`teacher: loaded ${recipe.teacher.weights}`);
     } else {
       const t = recipe.teacher.train!;
-      const params = paramsOf(teacher, 'timm');
+      const params = paramsOf(teacher, fpNaming);
       const optimizer = new AdamW(params, { learningRate: t.lr, weightDecay: t.weightDecay });
       try {
         await runStage({
           name: 'teacher',
           dir: join(runDir, 'teacher'),
           model: teacher,
-          naming: 'timm',
+          naming: fpNaming,
           params,
           optimizer,
           loss: (x, y) => {
@@ -219,7 +218,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       } finally {
         optimizer.dispose();
       }
-      loadBest(teacher, join(runDir, 'teacher', 'best'), 'timm');
+      loadBest(teacher, join(runDir, 'teacher', 'best'), fpNaming);
     }
     timer.lap('teacher');
     const fpTop1 = await top1(teacher, testLoader, progress, 'test fp');
@@ -230,17 +229,19 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     // ---- Conversion and LSQ initialisation ----
     const quant = { ...recipe.quant, seed: recipe.seed };
     const { initBatch, ...quantConfig } = quant;
-    student = quantizeDeiT(teacher as Parameters<typeof quantizeDeiT>[0], quantConfig);
+    student = arch.quantize(teacher, quantConfig);
     {
       const init = new BatchLoader(data.train, { batchSize: Math.min(initBatch, data.train.count), shuffle: true, seed: recipe.seed });
       const b = init.batch(init.order(0), 0);
       const x = tf.tensor4d(b.x, b.shape);
-      initActivationSteps(student, x);
+      initActivationSteps(student as Parameters<typeof initActivationSteps>[0], x);
       x.dispose();
     }
     const s1 = recipe.stage1;
     const stage1Dir = join(runDir, 'stage1');
     const params = paramsOf(student, 'ofq-reference');
+    // CGA's selection (spec §6.2; decision #18 for Swin): the recipe's, else the architecture's.
+    const cgaSelect = recipe.stage2.select ?? arch.cgaSelect;
     const studentSink = new RecorderSink(
       runDir,
       trackedWeights(student),
@@ -310,7 +311,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         // The weights jumped back to stage 1's best: compare the next codes with these, not the last ones.
         studentSink.resetTracking();
       }
-      const cga = s2.cga ? makeCGAStepper(opt2, student, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK }) : null;
+      const cga = s2.cga ? makeCGAStepper(opt2, student, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: cgaSelect }) : null;
       try {
         r2 = await runStage({
           name: 'stage2',
@@ -347,6 +348,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     loadBest(student, finalDir, 'ofq-reference');
     const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
     timer.lap('testQuant');
+    const shipped = writeRunModel(join(runDir, RUN_MODEL_FILE), student, teacher, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 });
     // Plotted at the last optimizer step of the stage the model came from.
     metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
     metrics.close();
@@ -379,7 +381,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       seconds,
       timings: timer.seconds,
       reportPath,
-      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%`,
+      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}% · ${formatPackedSize(shipped)}`,
     };
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
@@ -409,7 +411,7 @@ function finishTeacherOnly(
   };
 }
 
-function loadBest(model: DeiTModel, dir: string, naming: 'timm' | 'ofq-reference'): void {
+function loadBest(model: TrainModel, dir: string, naming: ModelNaming): void {
   const ck = loadCheckpoint(dir);
   try {
     model.loadStateDict(ck.weights, { naming, strict: true });

@@ -8,6 +8,7 @@ import { disposeCheckpoint, loadCheckpoint, saveCheckpoint, type TrainPosition }
 import { top1, type Predictor } from './evaluate.js';
 import type { MetricsSink } from './metrics-sink.js';
 import type { ProgressSink } from './progress.js';
+import type { ModelNaming } from './model-registry.js';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -42,8 +43,8 @@ export interface StageHooks {
 
 /** The model as a stage sees it: state for checkpoints, a training forward inside the loss, predict for eval. */
 export interface TrainableModel extends Predictor {
-  stateDict(o?: { naming?: 'timm' | 'ofq-reference' }): Map<string, tf.Tensor>;
-  loadStateDict(t: Map<string, tf.Tensor>, o?: { naming?: 'timm' | 'ofq-reference'; strict?: boolean }): void;
+  stateDict(o?: { naming?: ModelNaming }): Map<string, tf.Tensor>;
+  loadStateDict(t: Map<string, tf.Tensor>, o?: { naming?: ModelNaming; strict?: boolean }): void;
 }
 
 export interface StageOptions {
@@ -51,7 +52,7 @@ export interface StageOptions {
   /** Checkpoints go to `<dir>/last` (resume point) and `<dir>/best` (best validation top-1). */
   dir: string;
   model: TrainableModel;
-  naming: 'timm' | 'ofq-reference';
+  naming: ModelNaming;
   params: NamedParam[];
   optimizer: AdamW;
   /** What applies the averaged gradients (a CGA wrapper in stage 2); defaults to the optimizer. */

@@ -3,11 +3,12 @@
 // of attention proj, and of qkv without QKR).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
-import { assertBits } from '@ofq/core';
+import { assertBits, type WeightQuantizer } from '@ofq/core';
 import { measureQKRDrift, qkrFromFusedQKV, QKRHeads, type QKRDrift } from '@ofq/qkr';
 import type { LSQQuantizer } from '@ofq/lsq';
 import { tokenCounts, type QuantConfig } from '../config.js';
 import { DeiT } from '../model.js';
+import { Swin, type SwinModel } from '../swin/swin-model.js';
 import type { Module } from '../module.js';
 import { Attention } from '../fp/attention.js';
 import { Block } from '../fp/block.js';
@@ -37,6 +38,20 @@ export interface BlockQuantOptions {
   lsqStep?: 'abs' | 'clamp';
   /** Random source of `referenceInit` draws. */
   seeds?: SeedSequence;
+  /** Makes the block weight quantizers instead of StatsQ / LSQ (e.g. @ofq/runtime's fixed-code ones). */
+  weightQuantizer?: WeightQuantizerFactory;
+}
+
+/** A block weight quantizer for a weight (`kernel` when it exists before the first forward). */
+export type WeightQuantizerFactory = (o: { method: 'statsq' | 'lsq'; bits: number; name: string; kernel?: Tensor }) => WeightQuantizer;
+
+function blockWeightQuantizer(o: BlockQuantOptions, name: string, kernel?: Tensor): WeightQuantizer {
+  const method = weightMethod(o);
+  return o.weightQuantizer ? o.weightQuantizer({ method, bits: o.weightBits, name, kernel }) : makeWeightQuantizer(method, o.weightBits, name, kernel, o.lsqStep);
+}
+
+function linearQuantizerName(o: BlockQuantOptions): string {
+  return weightMethod(o) === 'lsq' ? 'lsqw_fn' : 'statsq_fn';
 }
 
 function weightMethod(o: BlockQuantOptions): 'statsq' | 'lsq' {
@@ -56,15 +71,18 @@ export function quantizeLinear(fp: Linear, o: BlockQuantOptions, unsignedInput =
   return new QLinear(copyVar(fp.kernel), fp.bias ? copyVar(fp.bias) : null, {
     weightBits: o.weightBits, weightMethod: weightMethod(o), lsqStep: o.lsqStep, actBits: o.actBits,
     inputGranularity: 'token', unsignedInput, tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
+    weightQuantizer: blockWeightQuantizer(o, linearQuantizerName(o), fp.kernel),
   });
 }
 
 /** A new QLinear with PyTorch's default random init (the reference's freshly built layers). */
 function randomQLinear(inF: number, outF: number, o: BlockQuantOptions): QLinear {
   const seeds = o.seeds ?? new SeedSequence();
-  return new QLinear(torchDefaultUniform([inF, outF], inF, seeds), torchDefaultUniform([outF], inF, seeds), {
+  const kernel = torchDefaultUniform([inF, outF], inF, seeds);
+  return new QLinear(kernel, torchDefaultUniform([outF], inF, seeds), {
     weightBits: o.weightBits, weightMethod: weightMethod(o), lsqStep: o.lsqStep, actBits: o.actBits,
     inputGranularity: 'token', tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
+    weightQuantizer: blockWeightQuantizer(o, linearQuantizerName(o), kernel),
   });
 }
 
@@ -91,12 +109,11 @@ export function quantizeAttentionQKR(fp: Attention, o: BlockQuantOptions, report
   const c = fp.dim;
   const conv = qkrFromFusedQKV(fp.qkv.kernel, fp.qkv.bias, { numHeads: fp.numHeads });
   report?.push({ maxAbsQBias: maxAbs(conv.droppedQBias), maxAbsKBias: maxAbs(conv.droppedKBias) });
-  const wm = weightMethod(o);
   const heads = new QKRHeads({
     numHeads: fp.numHeads,
     weights: { q: conv.q, k: conv.k, v: conv.v, vBias: conv.vBias },
-    qkQuantizer: makeWeightQuantizer(wm, o.weightBits, 'qk_quant', undefined, o.lsqStep), // W_qk's LSQ step: lazily, from the merged weight
-    vQuantizer: makeWeightQuantizer(wm, o.weightBits, 'v_quant', conv.v, o.lsqStep),
+    qkQuantizer: blockWeightQuantizer(o, 'qk_quant'), // W_qk's LSQ step: lazily, from the merged weight
+    vQuantizer: blockWeightQuantizer(o, 'v_quant', conv.v),
     actBits: o.actBits,
     gradScaleBatch: o.gradScaleBatch,
   });
@@ -159,14 +176,18 @@ export function measureDeiTQKRDrift(fp: DeiT, sample: Tensor4D): QKRDrift[] {
  * dropped q/k biases are recorded in `conversionReport`, and with `options.sample` (a few images)
  * so is the FP output drift they cause per block.
  */
-export function quantizeDeiT(fp: DeiT | import('../model.js').DeiTModel, quant: QuantConfig, options: { sample?: Tensor4D } = {}): DeiT {
+export function quantizeDeiT(
+  fp: DeiT | import('../model.js').DeiTModel,
+  quant: QuantConfig,
+  options: { sample?: Tensor4D; weightQuantizer?: WeightQuantizerFactory } = {},
+): DeiT {
   checkQuant(quant);
   if (!(fp instanceof DeiT) || !(fp.patchEmbed instanceof PatchEmbed)) throw new Error('quantizeDeiT: expects a full-precision DeiT (from createDeiT without quant)');
   const c = fp.config;
   const o: BlockQuantOptions = {
     weightBits: quant.weightBits, actBits: quant.actBits, method: quant.method, qkr: quant.qkr,
     tokens: tokenCounts(c).tokens, referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch, lsqStep: quant.lsqStep,
-    seeds: new SeedSequence(quant.seed ?? c.seed),
+    seeds: new SeedSequence(quant.seed ?? c.seed), weightQuantizer: options.weightQuantizer,
   };
   const report: DroppedQKBias[] = [];
   const model = new DeiT({ ...c, quant: { ...quant } }, {
@@ -206,9 +227,9 @@ export function modelActivationQuantizers(model: DeiT): LSQQuantizer[] {
  * from `batch` as it flows through the model, without gradient. Run it before building the optimizer:
  * it replaces the step variables. A no-op for a full-precision model.
  */
-export function initActivationSteps(model: DeiT | import('../model.js').DeiTModel, batch: Tensor4D): void {
-  if (!(model instanceof DeiT)) throw new Error('initActivationSteps: expects a DeiT from createDeiT/quantizeDeiT');
-  const qs = modelActivationQuantizers(model);
+export function initActivationSteps(model: DeiT | import('../model.js').DeiTModel | Swin | SwinModel, batch: Tensor4D): void {
+  if (!(model instanceof DeiT) && !(model instanceof Swin)) throw new Error('initActivationSteps: expects a DeiT (createDeiT/quantizeDeiT) or a Swin (createSwin/quantizeSwin)');
+  const qs = model instanceof Swin ? model.activationQuantizers() : modelActivationQuantizers(model);
   if (qs.length === 0) return; // a full-precision model: nothing to initialise
   for (const q of qs) q.dispose(); // drops the step; the next apply initialises it from its input
   tf.tidy(() => {

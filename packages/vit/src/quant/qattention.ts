@@ -41,7 +41,11 @@ export class QAttention implements Module {
     this.softmaxQuant = new LSQQuantizer({ bits, granularity: 'token', unsigned: true, gradScaleBatch, name: 'quan_a_softmax_fn' });
   }
 
-  apply(x: Tensor): Tensor {
+  /**
+   * `[B, N, C]` → `[B, N, C]`. `addToLogits` (Swin: relative position bias and shifted-window mask)
+   * acts on the scaled logits `[B, H, N, N]` before the softmax.
+   */
+  apply(x: Tensor, addToLogits?: (logits: Tensor) => Tensor): Tensor {
     return tf.tidy(() => {
       const c = x.shape[2] as number;
       const h = this.numHeads;
@@ -52,7 +56,8 @@ export class QAttention implements Module {
       const q = splitHeads(this.qShift.apply(mergeHeads(this.qQuant.apply(splitHeads(q0, h)))), h);
       const k = splitHeads(this.kShift.apply(mergeHeads(this.kQuant.apply(splitHeads(k0, h)))), h);
       const v = splitHeads(this.vShift.apply(this.vQuant.apply(v0)), h);
-      const probs = this.softmaxQuant.apply(tf.softmax(tf.mul(tf.matMul(q, k, false, true), d ** -0.5)));
+      const logits = tf.mul(tf.matMul(q, k, false, true), d ** -0.5);
+      const probs = this.softmaxQuant.apply(tf.softmax(addToLogits ? addToLogits(logits) : logits));
       return this.proj.apply(mergeHeads(tf.matMul(probs, v)));
     });
   }

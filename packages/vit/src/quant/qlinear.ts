@@ -26,6 +26,8 @@ export interface QLinearOptions {
   /** Tokens N (steps of a per-token input quantizer). */
   tokens?: number;
   gradScaleBatch?: number;
+  /** Use this weight quantizer instead of a new one of `weightMethod` (e.g. @ofq/runtime's fixed codes). */
+  weightQuantizer?: WeightQuantizer;
 }
 
 /**
@@ -64,7 +66,7 @@ export class QLinear implements Module {
       { bits: options.actBits, granularity: g, unsigned: options.unsignedInput ?? false, gradScaleBatch: options.gradScaleBatch, name: 'input_quant_fn' },
       g === 'token' ? [tokens as number] : [1],
     );
-    this.weightQuantizer = makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn', kernel, options.lsqStep);
+    this.weightQuantizer = options.weightQuantizer ?? makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn', kernel, options.lsqStep);
   }
 
   apply(x: Tensor): Tensor {

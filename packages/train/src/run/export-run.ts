@@ -1,0 +1,90 @@
+// Shipping a run: the best quantized student as a packed `.ofq` file (@ofq/runtime), with the FP
+// safetensors size of the same architecture for comparison.
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createDeiT, initActivationSteps, quantizeDeiT, saveSafetensors, type DeiTModel } from '@ofq/vit';
+import { exportDeiT } from '@ofq/runtime';
+import type { Recipe } from '../recipe/schema.js';
+import { validateRecipe } from '../recipe/load.js';
+import { NORMALISATION } from '../data/datasets.js';
+import { DataError } from '../data/idx.js';
+import { disposeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint.js';
+
+/** File name of the packed model the main job writes into its run directory. */
+export const RUN_MODEL_FILE = 'model.ofq';
+
+export interface PackedRunModel {
+  path: string;
+  bytes: number;
+  /** Size of the same architecture's FP safetensors file. */
+  fpBytes: number;
+}
+
+const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+function inputOf(recipe: Recipe) {
+  const d = recipe.data;
+  const norm = NORMALISATION[d.dataset] ?? { mean: [0.5], std: [0.5] };
+  return { mean: d.mean ?? norm.mean, std: d.std ?? norm.std, ...(d.dataset === 'mnist' ? { labels: DIGITS } : {}) };
+}
+
+function fpBytesOf(fp: DeiTModel): number {
+  const state = fp.stateDict();
+  try {
+    return saveSafetensors(state).byteLength;
+  } finally {
+    tf.dispose([...state.values()]);
+  }
+}
+
+/** Writes `student` packed to `path` and reports its size against the FP `teacher`'s safetensors. */
+export function writeRunModel(path: string, student: DeiTModel, teacher: DeiTModel, recipe: Recipe, info: Record<string, unknown> = {}): PackedRunModel {
+  const fpBytes = fpBytesOf(teacher);
+  const bytes = exportDeiT(student, { input: inputOf(recipe), info: { recipe: recipe.name, exported: new Date().toISOString(), fpBytes, ...info } });
+  writeFileAtomic(path, bytes);
+  return { path, bytes: bytes.byteLength, fpBytes };
+}
+
+/** `model.ofq 131.2 kB (FP 828.4 kB, 6.3x smaller)`. */
+export function formatPackedSize(r: PackedRunModel, name = RUN_MODEL_FILE): string {
+  const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
+  return `${name} ${kb(r.bytes)} (FP ${kb(r.fpBytes)}, ${(r.fpBytes / r.bytes).toFixed(1)}x smaller)`;
+}
+
+function bestStudentDir(runDir: string): string {
+  for (const d of [join(runDir, 'stage2', 'best'), join(runDir, 'stage1', 'best')]) if (existsSync(join(d, 'state.json'))) return d;
+  throw new DataError(`${runDir} has no quantized checkpoint yet (stage1/best or stage2/best)`);
+}
+
+/** `ofq export`: packs the best quantized checkpoint of a run directory (default `<runDir>/model.ofq`). */
+export function exportRun(runDirIn: string, o: { out?: string } = {}): PackedRunModel & { checkpoint: string } {
+  const runDir = resolve(runDirIn);
+  const cfgPath = join(runDir, 'config.json');
+  if (!existsSync(cfgPath)) throw new DataError(`${runDir} is not a run directory (config.json missing)`);
+  const recipe = validateRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
+  const checkpoint = bestStudentDir(runDir);
+  const { preset, ...m } = recipe.model;
+  const { initBatch: _i, ...q } = recipe.quant;
+  const fp = createDeiT({ ...(preset ? { preset } : {}), ...m, seed: recipe.seed });
+  const student = quantizeDeiT(fp as Parameters<typeof quantizeDeiT>[0], { ...q, seed: recipe.seed });
+  try {
+    // LSQ steps exist after an init pass; the checkpoint then overwrites them (as `ofq eval` does).
+    const x = tf.zeros([1, m.imgSize, m.imgSize, m.inChans]) as tf.Tensor4D;
+    initActivationSteps(student, x);
+    x.dispose();
+    const ck = loadCheckpoint(checkpoint);
+    try {
+      student.loadStateDict(ck.weights, { naming: 'ofq-reference', strict: true });
+    } finally {
+      disposeCheckpoint(ck);
+    }
+    const summaryPath = join(runDir, 'summary.json');
+    const summary = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as { quantTop1?: number; fpTop1?: number }) : {};
+    const out = resolve(o.out ?? join(runDir, RUN_MODEL_FILE));
+    return { ...writeRunModel(out, student, fp, recipe, { checkpoint: checkpoint.slice(runDir.length + 1), testTop1: summary.quantTop1, fpTestTop1: summary.fpTop1 }), checkpoint };
+  } finally {
+    student.dispose();
+    fp.dispose();
+  }
+}
