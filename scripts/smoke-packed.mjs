@@ -42,13 +42,14 @@ const checks = {
   core: `const b = m.writeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } }); return m.readSafetensors(b).tensors.get('w').shape.join('x');`,
   statsq: `return Array.from(m.statsQuantize(tf.tensor2d([[0.1, -0.2], [0.3, 0.05]]), { bits: 2 }).dataSync()).length;`,
   lsq: `const q = new m.LSQQuantizer({ bits: 4, granularity: 'tensor' }); const y = q.apply(tf.tensor1d([0.5, -1, 2])); return y.shape.join('x');`,
-  cga: `return m.confidenceMask(tf.tensor2d([[0.1, -0.2], [0.3, 0.05]]), { bits: 2, boundaryRange: 0.005 }).shape.join('x');`,
+  cga: `const quantizer = { kind: 'identity', name: 'identity', bits: 2, codeRange: [-2, 1], offset: 0, divisor: 1, state: [], preRound: (w) => w.clone(), scale: (w) => tf.ones([w.shape[w.rank - 1]]), quantize: (w) => w.clone(), codes: () => { throw new Error('unused'); }, dispose() {} }; return m.confidenceMask(tf.tensor2d([[0.5, -0.2], [0.3, 0.05]]), { quantizer, boundaryRange: 0.005 }).shape.join('x');`,
   qkr: `return m.mergedQKWeight(tf.ones([4, 4]), tf.ones([4, 4]), 2).shape.join('x');`,
   vit: `const model = m.createDeiT({ imgSize: 16, patchSize: 8, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, mlpRatio: 2, numClasses: 3, distilled: true }); const y = model.predict(tf.zeros([1, 16, 16, 1])); return y.shape.join('x');`,
   metrics: `if (typeof m.renderReport !== 'function') throw new Error('no renderReport'); return new m.TrackOscillation({ momentum: 0.01 }).call(tf.tensor1d([1, -1])).shape.join('x');`,
   train: `const r = m.listRecipes(); if (!r.includes('mnist-micro')) throw new Error('recipes missing from the tarball: ' + r); return r.length;`,
   accel: `return m.installAccel({ engine: 'auto' }).engine;`,
   runtime: `const b = m.writePackedModel({ model: { type: 'deit', config: {} }, weights: new Map([['w', { kind: 'statsq', codes: Int32Array.from([-2, 1, 0, -1]), scales: new Float32Array([1, 1]), offset: 0.5, divisor: 2, bits: 2, codeRange: [-2, 1], shape: [2, 2], channelAxis: -1 }]]), floats: new Map() }); return Array.from(m.readPackedModel(b).weights.get('w').codes).join(',');`,
+  layers: `const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 })] }); const h = m.applyOFQ(model, { weightBits: 2, actBits: 4, sample: tf.ones([2, 3]) }); return h.summary().layers.length;`,
 };
 
 function script(kind) {

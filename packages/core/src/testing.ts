@@ -158,3 +158,45 @@ export class FixedStepQuantizer implements WeightQuantizer {
 
   dispose(): void {}
 }
+
+/** A fenced code block of a Markdown file, with the line its code starts on. */
+export interface MarkdownBlock {
+  line: number;
+  lang: string;
+  code: string;
+}
+
+/** The fenced code blocks whose info string has the word `tag` (e.g. ```` ```ts runnable ````). */
+export function markdownBlocks(file: string, tag = 'runnable'): MarkdownBlock[] {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const out: MarkdownBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const end = lines.findIndex((l, j) => j > i && l.startsWith('```'));
+    if (end < 0) throw new Error(`${file}:${i + 1}: unterminated code block`);
+    if (open[2].split(/\s+/).includes(tag)) out.push({ line: i + 2, lang: open[1], code: lines.slice(i + 1, end).join('\n') });
+    i = end;
+  }
+  return out;
+}
+
+/**
+ * Runs README blocks as ES modules of the package in `packageDir` (so `import '@ofq/<pkg>'` resolves to
+ * it through the package's self-reference): each is written to `<packageDir>/.tmp/` and imported.
+ */
+export async function runMarkdownBlocks(blocks: MarkdownBlock[], packageDir: string, label: string): Promise<void> {
+  const dir = path.join(packageDir, '.tmp');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const b of blocks) {
+    const file = path.join(dir, `readme-block-${b.line}-${process.pid}.ts`);
+    fs.writeFileSync(file, b.code + '\n');
+    try {
+      await import(/* @vite-ignore */ `${new URL(`file://${file}`).href}`);
+    } catch (e) {
+      throw new Error(`${label} block at line ${b.line} failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+}

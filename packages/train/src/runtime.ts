@@ -1,4 +1,5 @@
-import { setBackend, type BackendChoice } from '@ofq/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { LSQ_QUANTIZE_KERNEL, hasKernel, setBackend, type BackendChoice } from '@ofq/core';
 
 export interface RuntimeInfo {
   backend: string;
@@ -37,4 +38,17 @@ export async function installAccelIfPresent(engine = 'auto'): Promise<string | n
   if (typeof install !== 'function') return null;
   const r = install({ engine });
   return `${r.engine}${r.kernels.length ? ` (${r.kernels.join(', ')})` : ''}${r.fallbackReason ? `; ${r.fallbackReason}` : ''}`;
+}
+
+let accelWarned = false;
+
+/**
+ * Says once per process when a library caller trains on wasm/cpu without @ofq/accel's kernels (the fused
+ * LSQ kernel is the marker): `train()` then runs several times slower than the `ofq` CLI, which installs them.
+ */
+export function warnIfNoAccel(log: (line: string) => void): void {
+  const backend = tf.getBackend();
+  if (accelWarned || (backend !== 'wasm' && backend !== 'cpu') || hasKernel(LSQ_QUANTIZE_KERNEL)) return;
+  accelWarned = true;
+  log(`warning: @ofq/accel's kernels are not installed on the ${backend} backend, so training runs several times slower than the \`ofq\` CLI; call \`await setupRuntime()\` from @ofq/train first, as the CLI does`);
 }

@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createDeiT, initActivationSteps, quantizeDeiT, saveSafetensors, type DeiTModel } from '@ofq/vit';
+import { initActivationSteps, saveSafetensors, type DeiTModel } from '@ofq/vit';
+import { archOf, type TrainModel } from './model-registry.js';
 import { exportDeiT } from '@ofq/runtime';
 import type { Recipe } from '../recipe/schema.js';
 import { validateRecipe } from '../recipe/load.js';
@@ -64,10 +65,12 @@ export function exportRun(runDirIn: string, o: { out?: string } = {}): PackedRun
   if (!existsSync(cfgPath)) throw new DataError(`${runDir} is not a run directory (config.json missing)`);
   const recipe = validateRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
   const checkpoint = bestStudentDir(runDir);
-  const { preset, ...m } = recipe.model;
+  if (recipe.model.arch !== 'deit') throw new DataError(`${cfgPath}: model.arch is '${recipe.model.arch}'; the packed format (@ofq/runtime) holds DeiT models only so far`);
+  const m = recipe.model;
   const { initBatch: _i, ...q } = recipe.quant;
-  const fp = createDeiT({ ...(preset ? { preset } : {}), ...m, seed: recipe.seed });
-  const student = quantizeDeiT(fp as Parameters<typeof quantizeDeiT>[0], { ...q, seed: recipe.seed });
+  const arch = archOf(recipe);
+  const fp = arch.createFP(m, recipe.seed) as unknown as DeiTModel;
+  const student = arch.quantize(fp as unknown as TrainModel, { ...q, seed: recipe.seed }) as unknown as DeiTModel;
   try {
     // LSQ steps exist after an init pass; the checkpoint then overwrites them (as `ofq eval` does).
     const x = tf.zeros([1, m.imgSize, m.imgSize, m.inChans]) as tf.Tensor4D;

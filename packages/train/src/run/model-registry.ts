@@ -2,6 +2,7 @@
 // the OFQ student, which names its checkpoints use, and which weights CGA anneals (spec §6.2).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { QuantizedWeightRef } from '@ofq/core';
+import { DEFAULT_CGA_PATTERNS } from '@ofq/cga';
 import { createDeiT, createSwin, quantizeDeiT, quantizeSwin, type DeiTModel, type NamedParameter, type QuantConfig, type SwinModel } from '@ofq/vit';
 import type { Recipe } from '../recipe/schema.js';
 
@@ -35,7 +36,7 @@ const asTrain = (m: DeiTModel | SwinModel) => m as unknown as TrainModel;
 export const MODEL_ARCHS: Record<Recipe['model']['arch'], ModelArch> = {
   deit: {
     fpNaming: 'timm',
-    cgaSelect: ['blocks.*.attn.v.weight', 'blocks.*.attn.proj.weight', 'blocks.*.mlp.fc1.weight', 'blocks.*.mlp.fc2.weight'],
+    cgaSelect: DEFAULT_CGA_PATTERNS,
     createFP: ({ arch: _a, preset, depth, numHeads, distilled, depths: _d, windowSize: _w, stochasticDepthProb: _s, ...m }, seed) =>
       asTrain(createDeiT({ ...(preset ? { preset: preset as 'deit-tiny' } : {}), ...m, depth, numHeads: numHeads as number, distilled: distilled ?? true, seed })),
     quantize: (fp, quant) => asTrain(quantizeDeiT(fp as unknown as DeiTModel, quant)),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initActivationSteps, loadSafetensors } from '@ofq/vit';
+import { initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
 import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { DataError } from '../data/idx.js';
 import { loadData, type LoadedData } from './data.js';
@@ -18,7 +18,11 @@ import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
+<<<<<<< HEAD
 import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
+=======
+import { warnIfNoAccel } from '../runtime.js';
+>>>>>>> layers
 
 export interface TrainOptions {
   /** The recipe (ignored when resuming: the run directory's config.json is used). */
@@ -160,6 +164,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const runInfo: Record<string, unknown> = existsSync(runInfoPath) ? JSON.parse(readFileSync(runInfoPath, 'utf8')) : {};
   runInfo.recipe = recipe.name;
   runInfo.backend = opts.backend ?? tf.getBackend();
+  warnIfNoAccel(log);
   runInfo.tfjs = tf.version_core;
   runInfo.started ??= new Date().toISOString();
   writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
@@ -348,7 +353,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     loadBest(student, finalDir, 'ofq-reference');
     const quantTop1 = await top1(student, testLoader, progress, `test w${recipe.quant.weightBits}a${recipe.quant.actBits}`);
     timer.lap('testQuant');
-    const shipped = writeRunModel(join(runDir, RUN_MODEL_FILE), student, teacher, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 });
+    // The packed format holds DeiT models so far; other architectures keep their checkpoints only.
+    const shipped =
+      recipe.model.arch === 'deit'
+        ? writeRunModel(join(runDir, RUN_MODEL_FILE), student as unknown as DeiTModel, teacher as unknown as DeiTModel, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 })
+        : null;
     // Plotted at the last optimizer step of the stage the model came from.
     metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
     metrics.close();
@@ -381,7 +390,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       seconds,
       timings: timer.seconds,
       reportPath,
-      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}% · ${formatPackedSize(shipped)}`,
+      summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% · ${tag} ${(100 * quantTop1).toFixed(1)}%${shipped ? ` · ${formatPackedSize(shipped)}` : ''}`,
     };
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
