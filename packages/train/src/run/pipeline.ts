@@ -18,11 +18,8 @@ import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { InterruptedError, runStage, type RunControl, type StageHooks, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
 import { renderRunReport } from './report.js';
-<<<<<<< HEAD
 import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
-=======
 import { warnIfNoAccel } from '../runtime.js';
->>>>>>> layers
 
 export interface TrainOptions {
   /** The recipe (ignored when resuming: the run directory's config.json is used). */
