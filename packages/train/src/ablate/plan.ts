@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Recipe } from '../recipe/schema.js';
+import { validateRecipe } from '../recipe/load.js';
 import { writeFileAtomic } from '../run/checkpoint.js';
 import { AblationError } from './errors.js';
 import type { Variant } from './variants.js';
@@ -28,11 +29,34 @@ export function claimOutDir(out: string, base: Recipe): void {
     return;
   }
   const plan = JSON.parse(readFileSync(p, 'utf8')) as { recipe?: unknown };
-  if (JSON.stringify(plan.recipe) !== JSON.stringify(base)) {
+  if (!sameRecipe(plan.recipe, base, p)) {
     throw new AblationError(
       `${out} holds an ablation of a different base recipe (${p}); use another --out, or the same recipe and --set overrides as before`,
     );
   }
+}
+
+/**
+ * Whether a stored recipe equals `recipe` once both pass the current schema. Fields only one side has
+ * are not compared: a newer version adds defaulted fields (or drops a default, as `teacher.naming` now
+ * resolves per architecture), which must not make an older study directory foreign.
+ */
+export function sameRecipe(stored: unknown, recipe: Recipe, source: string): boolean {
+  let s: Recipe;
+  try {
+    s = validateRecipe(stored, source);
+  } catch {
+    return false;
+  }
+  return sharedEqual(s, validateRecipe(recipe, 'ablation recipe'));
+}
+
+function sharedEqual(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+  if (Array.isArray(a)) return JSON.stringify(a) === JSON.stringify(b);
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  return Object.keys(x).every((k) => !(k in y) || x[k] === undefined || y[k] === undefined || sharedEqual(x[k], y[k]));
 }
 
 /** The base recipe an ablation directory was made with. */

@@ -8,7 +8,7 @@ import { train } from '../run/pipeline.js';
 import type { RunControl, StageHooks } from '../run/stage.js';
 import { collectAblation, type AblationData } from './collect.js';
 import { AblationError } from './errors.js';
-import { claimOutDir, runDir, teacherDir, teacherWeights } from './plan.js';
+import { claimOutDir, runDir, sameRecipe, teacherDir, teacherWeights } from './plan.js';
 import { renderAblationReport } from './ablation-report.js';
 import { ablationMarkdown } from './ablation-markdown.js';
 import { variantRecipe, type Variant } from './variants.js';
@@ -54,7 +54,7 @@ function teacherRecipe(base: Recipe, seed: number): Recipe {
 async function ensureRun(dir: string, recipe: Recipe, o: AblateOptions, teacherOnly: boolean): Promise<'trained' | 'skipped'> {
   const cfgPath = join(dir, 'config.json');
   if (existsSync(cfgPath)) {
-    if (readFileSync(cfgPath, 'utf8') !== JSON.stringify(recipe, null, 2)) {
+    if (!sameRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), recipe, cfgPath)) {
       throw new AblationError(`${dir} was made with a different recipe than this ablation asks for (compare its config.json); remove it or use another --out`);
     }
     if (existsSync(join(dir, 'summary.json'))) return 'skipped';
