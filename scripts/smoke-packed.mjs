@@ -48,6 +48,7 @@ const checks = {
   metrics: `if (typeof m.renderReport !== 'function') throw new Error('no renderReport'); return new m.TrackOscillation({ momentum: 0.01 }).call(tf.tensor1d([1, -1])).shape.join('x');`,
   train: `const r = m.listRecipes(); if (!r.includes('mnist-micro')) throw new Error('recipes missing from the tarball: ' + r); return r.length;`,
   accel: `return m.installAccel({ engine: 'auto' }).engine;`,
+  data: `const img = m.createImage(40, 30); return m.evalTransform(img, { imgSize: 16 }).width;`,
   runtime: `const b = m.writePackedModel({ model: { type: 'deit', config: {} }, weights: new Map([['w', { kind: 'statsq', codes: Int32Array.from([-2, 1, 0, -1]), scales: new Float32Array([1, 1]), offset: 0.5, divisor: 2, bits: 2, codeRange: [-2, 1], shape: [2, 2], channelAxis: -1 }]]), floats: new Map() }); return Array.from(m.readPackedModel(b).weights.get('w').codes).join(',');`,
   layers: `const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 })] }); const h = m.applyOFQ(model, { weightBits: 2, actBits: 4, sample: tf.ones([2, 3]) }); return h.summary().layers.length;`,
 };

@@ -11,6 +11,8 @@ import { InterruptedError, NonFiniteLossError, type RunControl } from './run/sta
 import { ProgressBar, SilentProgress } from './run/progress.js';
 import { isOfqError, type BackendChoice } from '@ofq/core';
 import { exportCommand, predictCommand } from './cli/ship.js';
+import { augmentCommand } from './cli/augment.js';
+import { dataCommand } from './cli/data-make-folder.js';
 
 const USAGE = `ofq: train and evaluate oscillation-free quantized vision transformers (OFQ, ICML 2023)
 
@@ -20,6 +22,8 @@ usage:
   ofq eval <runDir> [--split test|val] [--backend <b>]
   ofq report <runDir>
 ${'${ablate}'}
+  ofq augment <image> [--transform train|eval] [--op NAME --magnitude M] [--out file.png]
+  ofq data make-folder --from fashion-mnist|mnist --out <dir> [--size 64]
   ofq export <runDir> [--out <file.ofq>]
   ofq predict <file.ofq> --data <mnist|fashion-mnist|idx dir> [--subset N] [--backend <b>]
   ofq doctor
@@ -127,8 +131,12 @@ export async function main(argv: string[]): Promise<number> {
       out(formatDoctor(r));
       return 0;
     }
+    case 'augment':
+      return augmentCommand(args, out);
+    case 'data':
+      return dataCommand(args, out);
     default:
-      throw new UsageError(`unknown command '${args.command}' (train, eval, report, ablate, export, predict, doctor)`);
+      throw new UsageError(`unknown command '${args.command}' (train, eval, report, ablate, export, predict, augment, data, doctor)`);
   }
 }
 

@@ -5,8 +5,18 @@ import type { ImageDataset } from './datasets.js';
 export interface Batch {
   x: Float32Array; // [size, H, W, C]
   y: Int32Array; // [size]
+  /** Soft targets [size, classes] (mixup/cutmix, label smoothing); the loss uses them in place of `y`. */
+  targets?: Float32Array;
   size: number;
   shape: [number, number, number, number];
+}
+
+/** What a training stage and an evaluation read: batches of an epoch, resumable at a batch index. */
+export interface BatchSource {
+  readonly numBatches: number;
+  readonly batchSize: number;
+  /** Batches of epoch `epoch` from batch `from`; the same (epoch, index) always gives the same batch. */
+  epoch(epoch: number, from?: number): AsyncIterable<Batch>;
 }
 
 export interface BatchOptions {
@@ -21,7 +31,7 @@ export interface BatchOptions {
  * Batches a dataset. The order of epoch `e` is a pure function of (seed, e), so resuming needs only
  * the epoch and batch index, and an interrupted run sees exactly the same batches as an uninterrupted one.
  */
-export class BatchLoader {
+export class BatchLoader implements BatchSource {
   private readonly lut: Float32Array[];
   readonly numBatches: number;
 
@@ -45,6 +55,10 @@ export class BatchLoader {
     if (this.numBatches < 1) {
       throw new RangeError(`${dataset.name}: ${n} images is less than one batch of ${options.batchSize}`);
     }
+  }
+
+  get batchSize(): number {
+    return this.options.batchSize;
   }
 
   /** Sample order of an epoch. */

@@ -47,8 +47,8 @@ export const RecipeSchema = z
     seed: z.number().int().default(42),
     data: z
       .object({
-        dataset: z.enum(['mnist', 'fashion-mnist', 'idx', 'imagenet']),
-        /** Directory of the data (IDX files or an ImageNet train/val folder). MNIST defaults to the embedded copy. */
+        dataset: z.enum(['mnist', 'fashion-mnist', 'idx', 'imagenet', 'folder']),
+        /** Directory of the data (IDX files, or an ImageNet-format folder with train/ and val/ class folders). MNIST defaults to the embedded copy. */
         dir: z.string().nullable().default(null),
         /** Use only the first n training images (0 = all): a time budget knob. */
         trainSubset: z.number().int().min(0).default(0),
@@ -59,8 +59,24 @@ export const RecipeSchema = z
         valSize: z.number().int().min(0),
         /** Evaluate on the first n test images (0 = all). */
         testSubset: z.number().int().min(0).default(0),
-        /** ImageNet preprocessing: eval resize of the shorter side before the centre crop. */
+        /** ImageNet preprocessing: eval resize of the shorter side before the centre crop (overrides cropPct). */
         evalResize: z.number().int().positive().optional(),
+        /** Image folders: the eval resize is floor(imgSize / cropPct) (timm; 0.9 in the OFQ recipes). */
+        cropPct: z.number().gt(0).max(1).default(0.875),
+        evalInterpolation: z.enum(['bilinear', 'bicubic']).default('bicubic'),
+        /** RandomResizedCrop filter; 'random' picks bilinear or bicubic per image (timm's DeiT setting). */
+        trainInterpolation: z.enum(['bilinear', 'bicubic', 'random']).default('random'),
+        /** RandomResizedCrop area and log-uniform aspect ranges. */
+        scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.08, 1]),
+        ratio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]),
+        /** 'prefetcher' = OFQ's default (x - 255·mean)/(255·std); 'torchvision' = ToTensor + Normalize. */
+        normalize: z.enum(['prefetcher', 'torchvision']).default('prefetcher'),
+        /** Image decode/transform threads (null = one per core, 0 = on the training thread). */
+        workers: z.number().int().min(0).nullable().default(null),
+        /** Batches decoded ahead of the training step. */
+        prefetch: z.number().int().positive().default(2),
+        /** Replace unreadable images by the next readable one (counted, listed in run.json) instead of failing. */
+        skipCorrupt: z.boolean().default(false),
         mean: z.array(z.number()).optional(),
         std: z.array(z.number()).optional(),
       })

@@ -4,9 +4,8 @@ import { join, resolve } from 'node:path';
 import { initActivationSteps, loadSafetensors } from '@ofq/vit';
 import { archOf, teacherNaming } from './model-registry.js';
 import { validateRecipe } from '../recipe/load.js';
-import { BatchLoader } from '../data/batches.js';
 import { DataError } from '../data/idx.js';
-import { loadData } from './data.js';
+import { openData } from './data-sources.js';
 import { disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { top1 } from './evaluate.js';
 import type { ProgressSink } from './progress.js';
@@ -29,10 +28,10 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
   const cfgPath = join(runDir, 'config.json');
   if (!existsSync(cfgPath)) throw new DataError(`${runDir} is not a run directory (config.json missing)`);
   const recipe = validateRecipe(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
-  const data = loadData(recipe);
+  const data = openData(recipe);
   const split = o.split ?? 'test';
-  const ds = split === 'test' ? data.test : data.val;
-  const loader = new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
+  const loader = split === 'test' ? data.test : data.val;
+  const images = split === 'test' ? data.testCount : data.valCount;
   const arch = archOf(recipe);
   const teacher = arch.createFP(recipe.model, recipe.seed);
   try {
@@ -62,8 +61,12 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
       const student = arch.quantize(teacher, { ...q, seed: recipe.seed });
       try {
         // LSQ steps exist only after the init pass; the checkpoint then overwrites them.
-        const b = loader.batch(loader.order(0), 0);
-        const x = tf.tensor4d(b.x, b.shape);
+        let x: tf.Tensor4D | undefined;
+        for await (const b of loader.epoch(0)) {
+          x = tf.tensor4d(b.x, b.shape);
+          break;
+        }
+        if (!x) throw new DataError(`no ${split} images to initialise the activation steps`);
         initActivationSteps(student as Parameters<typeof initActivationSteps>[0], x);
         x.dispose();
         const ck = loadCheckpoint(studentDir);
@@ -78,8 +81,9 @@ export async function evaluateRun(runDirIn: string, o: { split?: 'test' | 'val';
       }
     }
     if (fpTop1 === null && quantTop1 === null) throw new DataError(`${runDir} has no best checkpoint to evaluate yet`);
-    return { fpTop1, quantTop1, split, images: ds.count };
+    return { fpTop1, quantTop1, split, images };
   } finally {
     teacher.dispose();
+    await data.close();
   }
 }

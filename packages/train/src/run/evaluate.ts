@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchLoader } from '../data/batches.js';
+import type { BatchSource } from '../data/batches.js';
 import type { ProgressSink } from './progress.js';
 
 export interface Predictor {
@@ -7,13 +7,13 @@ export interface Predictor {
 }
 
 /** Top-1 accuracy (fraction) of `model.predict` over every image of the loader (no shuffling). */
-export async function top1(model: Predictor, loader: BatchLoader, progress?: ProgressSink, label = 'eval'): Promise<number> {
-  const order = loader.order(0);
+export async function top1(model: Predictor, loader: BatchSource, progress?: ProgressSink, label = 'eval'): Promise<number> {
   let correct = 0;
   let seen = 0;
+  let b = 0;
   progress?.start(label, loader.numBatches);
-  for (let b = 0; b < loader.numBatches; b++) {
-    const batch = loader.batch(order, b);
+  for await (const batch of loader.epoch(0)) {
+    b++;
     const hits = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, batch.shape);
       const y = tf.tensor1d(batch.y, 'int32');
@@ -22,7 +22,7 @@ export async function top1(model: Predictor, loader: BatchLoader, progress?: Pro
     correct += (await hits.data())[0]!;
     hits.dispose();
     seen += batch.size;
-    progress?.update(b + 1, { top1: `${((100 * correct) / seen).toFixed(2)}%` });
+    progress?.update(b, { top1: `${((100 * correct) / seen).toFixed(2)}%` });
   }
   const acc = correct / seen;
   progress?.finish(`top-1 ${(100 * acc).toFixed(2)}% on ${seen} images`);

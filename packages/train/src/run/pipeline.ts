@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path';
 import { initActivationSteps, loadSafetensors, type DeiTModel } from '@ofq/vit';
 import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
 import { DataError } from '../data/idx.js';
-import { loadData, type LoadedData } from './data.js';
-import { BatchLoader } from '../data/batches.js';
+import { openData, type DataSources } from './data-sources.js';
 import { AdamW } from '../optim/adamw.js';
 import { lrAt, lrForStep } from '../optim/schedule.js';
 import { kdLoss, supervisedLoss } from '../loss.js';
@@ -81,10 +80,11 @@ export class MissingDataError extends Error {
 /** Fails early, before any model is built, when a recipe's data or weights are not on disk. */
 export function checkInputs(recipe: Recipe): void {
   const missing: string[] = [];
-  if (recipe.data.dataset === 'imagenet') {
+  if (recipe.data.dataset === 'imagenet' || recipe.data.dataset === 'folder') {
     const dir = recipe.data.dir ? resolve(recipe.data.dir) : '(data.dir not set)';
     if (!recipe.data.dir || !existsSync(dir)) {
-      missing.push(`ImageNet folder not found at ${dir}: this paper recipe needs ImageNet-1k (train/ and val/ class folders); set it with --set data.dir=<path>`);
+      const what = recipe.data.dataset === 'imagenet' ? 'ImageNet folder' : 'image folder';
+      missing.push(`${what} not found at ${dir}: this recipe needs train/ and val/ class folders (ImageFolder layout); set it with --set data.dir=<path>`);
     }
   } else if (recipe.data.dir && !existsSync(recipe.data.dir)) {
     missing.push(`data directory not found: ${resolve(recipe.data.dir)} (data.dir)`);
@@ -93,9 +93,6 @@ export function checkInputs(recipe: Recipe): void {
     missing.push(`FP teacher weights not found at ${resolve(recipe.teacher.weights)} (teacher.weights, a safetensors file in ${teacherNaming(recipe)} naming)`);
   }
   if (missing.length) throw new MissingDataError(`recipe '${recipe.name}' cannot run:\n  ${missing.join('\n  ')}`);
-  if (recipe.data.dataset === 'imagenet') {
-    throw new MissingDataError(`recipe '${recipe.name}': ImageNet folder training is not implemented in this version of @ofq/train`);
-  }
 }
 
 function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string): number {
@@ -167,11 +164,12 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
 
   const metrics = new StageRouter(new JsonlSink(join(runDir, 'train-log.jsonl')));
-  const data: LoadedData = loadData(recipe);
-  log(`data: ${data.train.count} train / ${data.val.count} val / ${data.test.count} test images (${recipe.data.dataset})`);
-  const evalLoader = (ds: LoadedData['val']) => new BatchLoader(ds, { batchSize: recipe.eval.batchSize, shuffle: false, seed: recipe.seed });
-  const valLoader = evalLoader(data.val);
-  const testLoader = evalLoader(data.test);
+  const data: DataSources = openData(recipe);
+  log(`data: ${data.summary}`);
+  // Image folders: the class names by index, for predictions and reports.
+  if (data.classes) writeFileAtomic(join(runDir, 'classes.json'), JSON.stringify(data.classes));
+  const valLoader = data.val;
+  const testLoader = data.test;
 
   const arch = archOf(recipe);
   const fpNaming = arch.fpNaming;
@@ -206,7 +204,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
           },
           lrAt: scheduleOf(t),
           epochs: t.epochs + t.cooldownEpochs,
-          train: new BatchLoader(data.train, { batchSize: t.batchSize, shuffle: true, seed: recipe.seed, dropLast: true }),
+          train: data.train(t.batchSize),
           val: valLoader,
           accumSteps: accumSteps(t, 'teacher.train'),
           maxStepsPerEpoch: t.maxStepsPerEpoch,
@@ -233,8 +231,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const { initBatch, ...quantConfig } = quant;
     student = arch.quantize(teacher, quantConfig);
     {
-      const init = new BatchLoader(data.train, { batchSize: Math.min(initBatch, data.train.count), shuffle: true, seed: recipe.seed });
-      const b = init.batch(init.order(0), 0);
+      const b = await data.initBatch(initBatch);
       const x = tf.tensor4d(b.x, b.shape);
       initActivationSteps(student as Parameters<typeof initActivationSteps>[0], x);
       x.dispose();
@@ -252,11 +249,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       metrics.teacher,
     );
     metrics.student = studentSink;
-    const trainLoader = new BatchLoader(data.train, { batchSize: s1.batchSize, shuffle: true, seed: recipe.seed, dropLast: true });
+    const trainLoader = data.train(s1.batchSize);
     const s = student;
     const kd = {
       prepare: (x: tf.Tensor4D) => teacher.forwardTrain(x).cls, // teacher logits: constants (outside the tape)
-      loss: (x: tf.Tensor4D, y: tf.Tensor1D, t: tf.Tensor | null) => {
+      loss: (x: tf.Tensor4D, y: tf.Tensor1D | tf.Tensor2D, t: tf.Tensor | null) => {
         const { cls, dist } = s.forwardTrain(x);
         return kdLoss(cls, dist, y, t as tf.Tensor2D);
       },
@@ -371,6 +368,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       backend: runInfo.backend,
     };
     runInfo.finished = new Date().toISOString();
+    if (data.skipped().length) runInfo.skippedImages = data.skipped();
     writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
     const reportPath = opts.report === false ? null : await renderRunReport(runDir, log);
     timer.lap('report');
@@ -394,6 +392,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     throw e;
   } finally {
     metrics.close();
+    await data.close();
     student?.dispose();
     teacher.dispose();
   }

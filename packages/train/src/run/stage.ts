@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Batch, BatchLoader } from '../data/batches.js';
+import type { Batch, BatchSource } from '../data/batches.js';
 import type { AdamW, NamedParam } from '../optim/adamw.js';
 import { GradAccumulator } from '../optim/accumulate.js';
 import { disposeCheckpoint, loadCheckpoint, saveCheckpoint, type TrainPosition } from './checkpoint.js';
@@ -60,11 +60,12 @@ export interface StageOptions {
   /** Constants computed outside the gradient tape (the teacher's logits). */
   prepare?: (x: tf.Tensor4D) => tf.Tensor | null;
   /** Loss of one micro-batch; runs inside tf.variableGrads. */
-  loss: (x: tf.Tensor4D, y: tf.Tensor1D, prepared: tf.Tensor | null) => tf.Scalar;
+  /** `y` is int32 labels [B], or soft targets [B, classes] when the batch carries them. */
+  loss: (x: tf.Tensor4D, y: tf.Tensor1D | tf.Tensor2D, prepared: tf.Tensor | null) => tf.Scalar;
   lrAt: (epoch: number, stepInEpoch: number, stepsPerEpoch: number) => number;
   epochs: number;
-  train: BatchLoader;
-  val: BatchLoader;
+  train: BatchSource;
+  val: BatchSource;
   accumSteps: number;
   /** 0 = whole epoch. */
   maxStepsPerEpoch: number;
@@ -147,7 +148,7 @@ export async function runStage(o: StageOptions): Promise<StageResult> {
       `${o.name}: ${o.train.numBatches} batches cannot make one step of ${o.accumSteps} accumulated micro-batches`,
     );
   }
-  const imagesPerStep = o.train.options.batchSize * o.accumSteps;
+  const imagesPerStep = o.train.batchSize * o.accumSteps;
   try {
     for (; pos.epoch < o.epochs; pos.epoch++, pos.batchInEpoch = 0) {
       const epoch = pos.epoch;
@@ -163,7 +164,7 @@ export async function runStage(o: StageOptions): Promise<StageResult> {
         if (pos.batchInEpoch >= batches) break;
         o.hooks?.onBatch?.(batch, o.name);
         const x = tf.tensor4d(batch.x, batch.shape);
-        const y = tf.tensor1d(batch.y, 'int32');
+        const y = batch.targets ? tf.tensor2d(batch.targets, [batch.size, batch.targets.length / batch.size]) : tf.tensor1d(batch.y, 'int32');
         const prepared = o.prepare ? (tf.tidy(() => o.prepare!(x) ?? tf.scalar(0)) as tf.Tensor) : null;
         const { value, grads } = tf.variableGrads(() => o.loss(x, y, prepared), vars);
         const loss = (await value.data())[0]!;
