@@ -1,6 +1,7 @@
 // The `ofq` command line: train / eval / report / doctor.
 import { parseArgs, UsageError } from './cli/args.js';
 import { doctor, formatDoctor } from './cli/doctor.js';
+import { ABLATE_USAGE, ablateCommand } from './cli/ablate.js';
 import { loadRecipe, listRecipes } from './recipe/load.js';
 import { setupRuntime, installAccelIfPresent } from './runtime.js';
 import { train } from './run/pipeline.js';
@@ -20,6 +21,7 @@ usage:
   ofq train --resume <runDir> [--backend <b>] [--quiet]
   ofq eval <runDir> [--split test|val] [--backend <b>]
   ofq report <runDir>
+${'${ablate}'}
   ofq augment <image> [--transform train|eval] [--op NAME --magnitude M] [--out file.png]
   ofq data make-folder --from fashion-mnist|mnist --out <dir> [--size 64]
   ofq export <runDir> [--out <file.ofq>]
@@ -48,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const out = (s: string) => process.stdout.write(s + '\n');
   if (args.options.help || !args.command) {
-    out(USAGE.replace('${recipes}', listRecipes().join(', ')));
+    out(USAGE.replace('${recipes}', listRecipes().join(', ')).replace('${ablate}', ABLATE_USAGE));
     return args.command || args.options.help ? 0 : 1;
   }
   const quiet = Boolean(args.options.quiet);
@@ -109,6 +111,8 @@ export async function main(argv: string[]): Promise<number> {
       out(p);
       return 0;
     }
+    case 'ablate':
+      return ablateCommand(args, out, backendOf(args.options.backend));
     case 'export':
       await setupRuntime(backendOf(args.options.backend), 'off');
       return exportCommand(args, out);
@@ -132,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'data':
       return dataCommand(args, out);
     default:
-      throw new UsageError(`unknown command '${args.command}' (train, eval, report, export, predict, augment, data, doctor)`);
+      throw new UsageError(`unknown command '${args.command}' (train, eval, report, ablate, export, predict, augment, data, doctor)`);
   }
 }
 

@@ -41,3 +41,9 @@ export { ProgressBar, SilentProgress, formatDuration, type ProgressSink } from '
 export { setupRuntime, installAccelIfPresent, type RuntimeInfo } from './runtime.js';
 export { exportRun, writeRunModel, formatPackedSize, RUN_MODEL_FILE, type PackedRunModel } from './run/export-run.js';
 export { predictPacked, type PredictPackedOptions, type PredictPackedResult } from './run/predict-packed.js';
+export { ablate, ABLATION_JSON, ABLATION_HTML, type AblateOptions, type AblateResult } from './ablate/run-ablation.js';
+export { parseVariant, parseVariants, variantRecipe, type Variant } from './ablate/variants.js';
+export { collectAblation, readAblation, type AblationData, type RunEntry, type Comparison } from './ablate/collect.js';
+export { pairedDifference, spreadOf, tQuantile975, type PairedDifference, type Spread } from './ablate/paired-stats.js';
+export { renderAblationReport } from './ablate/ablation-report.js';
+export { AblationError } from './ablate/errors.js';

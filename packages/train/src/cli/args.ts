@@ -10,7 +10,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function parseArgs(argv: string[], booleanFlags: string[] = ['quiet', 'help', 'no-report', 'no-accel']): ParsedArgs {
+export function parseArgs(argv: string[], booleanFlags: string[] = ['quiet', 'help', 'no-report', 'no-accel', 'report-only', 'teachers-only']): ParsedArgs {
   const out: ParsedArgs = { command: undefined, positionals: [], options: {}, sets: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

@@ -36,11 +36,14 @@ export interface TrainOptions {
   report?: boolean;
   /** Active tfjs backend name, recorded in run.json. */
   backend?: string;
+  /** Stop after the FP teacher and its test figure (the shared per-seed teacher of `ofq ablate`). */
+  teacherOnly?: boolean;
 }
 
 export interface TrainSummary {
   runDir: string;
   fpTop1: number;
+  /** NaN for a `teacherOnly` run (as are the stage figures). */
   quantTop1: number;
   stage1ValTop1: number;
   stage2ValTop1: number | null;
@@ -221,6 +224,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const fpTop1 = await top1(teacher, testLoader, progress, 'test fp');
     timer.lap('testFp');
     metrics.record({ type: 'eval', stage: 'teacher', split: 'test', top1: fpTop1 });
+    if (opts.teacherOnly) return finishTeacherOnly(runDir, recipe, fpTop1, (performance.now() - started) / 1000, timer.seconds, runInfo, runInfoPath);
 
     // ---- Conversion and LSQ initialisation ----
     const quant = { ...recipe.quant, seed: recipe.seed };
@@ -306,7 +310,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         // The weights jumped back to stage 1's best: compare the next codes with these, not the last ones.
         studentSink.resetTracking();
       }
-      const cga = makeCGAStepper(opt2, student, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: cgaSelect });
+      const cga = s2.cga ? makeCGAStepper(opt2, student, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: cgaSelect }) : null;
       try {
         r2 = await runStage({
           name: 'stage2',
@@ -315,7 +319,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
           naming: 'ofq-reference',
           params,
           optimizer: opt2,
-          stepper: cga.stepper,
+          stepper: cga?.stepper,
           ...kd,
           lrAt: () => s2.lr,
           epochs: s2.epochs,
@@ -326,13 +330,13 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
           config: recipe,
           control,
           hooks: opts.hooks,
-          stepExtras: () => ({ cgaFrozen: cga.frozenFraction() }),
+          stepExtras: cga ? () => ({ cgaFrozen: cga.frozenFraction() }) : undefined,
           metrics,
           progress,
           logEvery: recipe.logEvery,
         });
       } finally {
-        cga.dispose();
+        cga?.dispose();
         opt2.dispose();
       }
       finalDir = join(stage2Dir, 'best');
@@ -392,6 +396,24 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     student?.dispose();
     teacher.dispose();
   }
+}
+
+function finishTeacherOnly(
+  runDir: string,
+  recipe: Recipe,
+  fpTop1: number,
+  seconds: number,
+  timings: Record<string, number>,
+  runInfo: Record<string, unknown>,
+  runInfoPath: string,
+): TrainSummary {
+  runInfo.finished = new Date().toISOString();
+  writeFileAtomic(runInfoPath, JSON.stringify(runInfo, null, 2));
+  writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify({ recipe: recipe.name, teacherOnly: true, fpTop1, seconds, timings, backend: runInfo.backend }, null, 2));
+  return {
+    runDir, fpTop1, quantTop1: NaN, stage1ValTop1: NaN, stage2ValTop1: null, seconds, timings, reportPath: null,
+    summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% (teacher only)`,
+  };
 }
 
 function loadBest(model: TrainModel, dir: string, naming: ModelNaming): void {
