@@ -21,7 +21,7 @@ export interface LSQQuantizeOptions {
  * 'clamp': the OFQ reference's `max(s, 1e-5)`: a step pushed below zero sits at 1e-5 and every weight
  * of its channel clips to ±Qp·1e-5 (the channel is silently zeroed). 'abs': the step used is `|s|`
  * (floored at 1e-5), so a step crossing zero keeps its magnitude and its gradient, as LSQ codes that
- * take `s.abs()` before the floor do. Identical to 'clamp' wherever `s ≥ 1e-5` (docs/decisions.md #4).
+ * take `s.abs()` before the floor do. Identical to 'clamp' wherever `s ≥ 1e-5` (docs/decisions.md #19).
  */
 export type LSQStepConstraint = 'clamp' | 'abs';
 

@@ -1,4 +1,4 @@
-// The LSQ weight step constraint (docs/decisions.md #4): 'abs' (default) keeps a step that crossed zero
+// The LSQ weight step constraint (docs/decisions.md #19): 'abs' (default) keeps a step that crossed zero
 // alive as |s|; 'clamp' (the reference) floors it at 1e-5, which zeroes its channel.
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';

@@ -14,7 +14,7 @@ export interface LSQWeightConfig {
    * How the learnable step stays positive. Default 'abs': the step used is `max(|s|, 1e-5)`, so no
    * channel collapses when training pushes a step through zero (with 'clamp' 0.5–8% of the W4A4 LSQ
    * baseline's per-channel steps went negative and zeroed their channels). 'clamp' is the reference's
-   * `max(s, 1e-5)`; both agree bit for bit while every step is ≥ 1e-5 (docs/decisions.md #4).
+   * `max(s, 1e-5)`; both agree bit for bit while every step is ≥ 1e-5 (docs/decisions.md #19).
    */
   stepConstraint?: LSQStepConstraint;
 }

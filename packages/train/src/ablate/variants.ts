@@ -11,7 +11,7 @@ export interface Variant {
   qkr: boolean;
   /** Stage 2 runs with confidence-guided annealing (otherwise the same steps at the same LR, plain). */
   cga: boolean;
-  /** LSQ weights only: the reference's `max(s, 1e-5)` step instead of the default `|s|` (decision #4). */
+  /** LSQ weights only: the reference's `max(s, 1e-5)` step instead of the default `|s|` (docs/decisions.md #19). */
   lsqClamp: boolean;
 }
 

@@ -130,7 +130,7 @@ export const RecipeSchema = z
         method: z.enum(['ofq', 'lsq']).default('ofq'),
         referenceInit: z.boolean().default(false),
         gradScaleBatch: z.number().int().positive().optional(),
-        /** LSQ block weights (method lsq): 'abs' keeps every step positive via |s|; 'clamp' is the reference's max(s, 1e-5) (decision #4). */
+        /** LSQ block weights (method lsq): 'abs' keeps every step positive via |s|; 'clamp' is the reference's max(s, 1e-5) (docs/decisions.md #19). */
         lsqStep: z.enum(['abs', 'clamp']).default('abs'),
         /** Images used by the LSQ activation-step initialisation pass. */
         initBatch: z.number().int().positive().default(64),
