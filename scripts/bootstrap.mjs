@@ -46,24 +46,32 @@ function ensureDependencies(pnpm) {
   fs.writeFileSync(stamp, digest);
 }
 
-function ensureChromium() {
-  if (process.env.OFQ_SKIP_CHROMIUM || fs.existsSync('/usr/bin/chromium')) return;
+/** Debian packages the tests use: Chromium (browser tests) and Fashion-MNIST (the layers and folder examples). */
+const DEBIAN_TEST_PACKAGES = [
+  { pkg: 'chromium', path: '/usr/bin/chromium', why: 'the report, demo and ablation browser tests need /usr/bin/chromium' },
+  { pkg: 'dataset-fashion-mnist', path: '/usr/share/datasets/fashion-mnist', why: 'the layers-cnn and image-folder examples train on Fashion-MNIST (else they fall back to MNIST)' },
+];
+
+function ensureDebianPackages() {
+  if (process.env.OFQ_SKIP_CHROMIUM) return;
+  const missing = DEBIAN_TEST_PACKAGES.filter((p) => !fs.existsSync(p.path));
+  if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
   if (!isRoot || !hasApt) {
-    log('Debian chromium is missing and cannot be installed from here (needs root + apt-get):');
-    log('  sudo apt-get install -y chromium   # the report browser test needs /usr/bin/chromium');
+    log('Debian packages are missing and cannot be installed from here (needs root + apt-get):');
+    for (const p of missing) log(`  sudo apt-get install -y ${p.pkg}   # ${p.why}`);
     return;
   }
-  log('installing Debian chromium for the report browser test (apt-get)');
+  log(`installing Debian ${missing.map((p) => p.pkg).join(', ')} for the tests (apt-get)`);
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  spawnSync('apt-get', ['install', '-y', '-qq', ...missing.map((p) => p.pkg)], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
 const args = process.argv.slice(2);
 const pnpm = ensurePnpm();
 ensureDependencies(pnpm);
-if (args.includes('--with-browser')) ensureChromium();
+if (args.includes('--with-browser')) ensureDebianPackages();
 const runIdx = args.indexOf('--run');
 if (runIdx >= 0) runScript(args.slice(runIdx + 1));
 

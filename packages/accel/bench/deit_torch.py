@@ -1,7 +1,7 @@
 """DeiT-Tiny (distilled, 224², patch 16) forward+backward timing in PyTorch, for bench/step.ts.
 
 FP: timm's architecture written out (no timm needed). W2A2-QKR: the OFQ block structure of
-spec §4.2/§5 (StatsQ weights with a straight-through round, per-token / per-channel LSQ
+docs/algorithm.md §4.2/§5 (StatsQ weights with a straight-through round, per-token / per-channel LSQ
 activations with learnable steps and biases, the QKR product W_qk = Wq^T·Wk per head), enough
 to time the same amount of work as the reference; it is not a numerics reference.
 

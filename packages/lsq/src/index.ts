@@ -1,4 +1,4 @@
-export { lsqQuantize, type LSQQuantizeOptions } from './lsq-quantize.js';
+export { lsqQuantize, type LSQQuantizeOptions, type LSQStepConstraint } from './lsq-quantize.js';
 export { lsqRange, lsqGradScale, LSQ_MIN_STEP, type LSQGranularity } from './lsq-range.js';
 export { LSQQuantizer, type LSQConfig } from './lsq-quantizer.js';
 export { LSQWeightQuantizer, type LSQWeightConfig } from './lsq-weight-quantizer.js';

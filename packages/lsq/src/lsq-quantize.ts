@@ -10,7 +10,20 @@ export interface LSQQuantizeOptions {
   granularity: LSQGranularity;
   /** LSQ's gradient scale g multiplying dL/ds, normally `1/sqrt(Qp·count)`. */
   gradScale: number;
+  /**
+   * How the learnable step is kept positive (see `LSQStepConstraint`): 'clamp' (default here, the
+   * reference) uses `max(s, 1e-5)`; 'abs' uses `max(|s|, 1e-5)` with `dL/ds = sign(s)·dL/d|s|`.
+   */
+  stepConstraint?: LSQStepConstraint;
 }
+
+/**
+ * 'clamp': the OFQ reference's `max(s, 1e-5)`: a step pushed below zero sits at 1e-5 and every weight
+ * of its channel clips to ±Qp·1e-5 (the channel is silently zeroed). 'abs': the step used is `|s|`
+ * (floored at 1e-5), so a step crossing zero keeps its magnitude and its gradient, as LSQ codes that
+ * take `s.abs()` before the floor do. Identical to 'clamp' wherever `s ≥ 1e-5` (docs/decisions.md #19).
+ */
+export type LSQStepConstraint = 'clamp' | 'abs';
 
 type TwoInputGrad = (
   x: Tensor,
@@ -37,6 +50,11 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LSQQuantizeOptions): Ten
   const { qn, qp } = lsqRange(o.bits, o.unsigned ?? false);
   const granularity = assertGranularity(o.granularity);
   const g = o.gradScale;
+  const constraint = o.stepConstraint ?? 'clamp';
+  if (constraint !== 'clamp' && constraint !== 'abs') {
+    throw new RangeError(`lsqQuantize: stepConstraint must be 'clamp' or 'abs', got ${JSON.stringify(constraint)}`);
+  }
+  const useAbs = constraint === 'abs';
   if (typeof g !== 'number' || !Number.isFinite(g) || g <= 0) {
     throw new RangeError(`lsqQuantize: gradScale must be a positive finite number, got ${String(g)}`);
   }
@@ -55,11 +73,14 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LSQQuantizeOptions): Ten
   const reduceAxes = sharedAxes(granularity, x.rank, 'lsq-quantize');
   const stepShape = step.shape.slice();
 
-  // Forward step as PyTorch's grad_scale computes it: (s − s·g) + s·g, then clipped at 1e-5.
+  // Forward step as PyTorch's grad_scale computes it: (s − s·g) + s·g, then (|·| and) clipped at 1e-5.
   const forwardStep = (s: Tensor) => {
     const sg = tf.mul(s, g);
-    return tf.maximum(tf.add(tf.sub(s, sg), sg), LSQ_MIN_STEP);
+    const scaled = tf.add(tf.sub(s, sg), sg);
+    return tf.maximum(useAbs ? tf.abs(scaled) : scaled, LSQ_MIN_STEP);
   };
+  // d|s|/ds: −1 where s < 0, else 1 (at 0 the floor is active and either sign is a subgradient).
+  const chain = (ds: Tensor, s: Tensor) => (useAbs ? tf.where(tf.less(s, 0), tf.neg(ds), ds) : ds);
 
   // A fused kernel (registered by @ofq/accel on wasm/cpu) does each pass in one sweep; the composite
   // ops below are the definition and the fallback on every other backend. Looked up per pass, so the
@@ -85,7 +106,7 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LSQQuantizeOptions): Ten
         if (hasKernel(LSQ_QUANTIZE_GRAD_KERNEL)) {
           const sp = tf.reshape(forwardStep(ss), [-1]);
           const [dx, dStepSum] = tf.engine().runKernel(LSQ_QUANTIZE_GRAD_KERNEL, { dy, x: xs, step: sp }, kernelAttrs) as Tensor[];
-          return [dx, tf.reshape(tf.mul(dStepSum, g), stepShape)];
+          return [dx, chain(tf.reshape(tf.mul(dStepSum, g), stepShape), ss)];
         }
         const sp = forwardStep(tf.reshape(ss, bshape));
         const ratio = tf.div(xs, sp);
@@ -98,7 +119,7 @@ export function lsqQuantize(x: Tensor, step: Tensor, o: LSQQuantizeOptions): Ten
         const viaRatio = tf.neg(tf.div(tf.mul(gIn, xs), tf.mul(sp, sp)));
         const sumShared = (t: Tensor) => (reduceAxes.length ? tf.sum(t, reduceAxes) : t);
         const ds = tf.reshape(tf.mul(tf.add(sumShared(viaProduct), sumShared(viaRatio)), g), stepShape);
-        return [dx, ds];
+        return [dx, chain(ds, ss)];
       }),
     };
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { QuantizedWeights, QuantizerState, WeightQuantizer } from '@ofq/core';
-import { lsqQuantize } from './lsq-quantize.js';
+import { lsqQuantize, type LSQStepConstraint } from './lsq-quantize.js';
 import { LSQ_MIN_STEP, lsqGradScale, lsqRange, sharedAxes, type LSQGranularity } from './lsq-range.js';
 import { createOrAssignStep, toStepTensor } from './step-variable.js';
 
@@ -10,6 +10,13 @@ export interface LSQWeightConfig {
   /** Default true: one step per index of the last axis (output channel in tfjs layouts); false: one step. */
   perChannel?: boolean;
   name?: string;
+  /**
+   * How the learnable step stays positive. Default 'abs': the step used is `max(|s|, 1e-5)`, so no
+   * channel collapses when training pushes a step through zero (with 'clamp' 0.5–8% of the W4A4 LSQ
+   * baseline's per-channel steps went negative and zeroed their channels). 'clamp' is the reference's
+   * `max(s, 1e-5)`; both agree bit for bit while every step is ≥ 1e-5 (docs/decisions.md #19).
+   */
+  stepConstraint?: LSQStepConstraint;
 }
 
 /**
@@ -22,6 +29,7 @@ export class LSQWeightQuantizer implements WeightQuantizer {
   readonly name: string;
   readonly bits: number;
   readonly perChannel: boolean;
+  readonly stepConstraint: LSQStepConstraint;
   readonly codeRange: readonly [number, number];
   readonly offset = 0;
   readonly divisor = 1;
@@ -35,6 +43,10 @@ export class LSQWeightQuantizer implements WeightQuantizer {
     this.bits = cfg.bits;
     this.codeRange = [qn, qp];
     this.perChannel = cfg.perChannel ?? true;
+    this.stepConstraint = cfg.stepConstraint ?? 'abs';
+    if (this.stepConstraint !== 'abs' && this.stepConstraint !== 'clamp') {
+      throw new RangeError(`LSQWeightQuantizer: stepConstraint must be 'abs' or 'clamp', got ${JSON.stringify(cfg.stepConstraint)}`);
+    }
     this.name = cfg.name ?? `lsq-w${cfg.bits}`;
     this.state = [{ name: 's', trainable: true, variable: () => this.stepVar, write: (t) => this.setStep(t) }];
   }
@@ -83,16 +95,17 @@ export class LSQWeightQuantizer implements WeightQuantizer {
       bits: this.bits,
       granularity: this.granularity,
       gradScale: lsqGradScale(qp, this.granularity, w.shape),
+      stepConstraint: this.stepConstraint,
     });
   }
 
-  /** The step the forward pass uses, `max(s, 1e-5)`, one per output channel (tiled when per tensor). */
+  /** The step the forward pass uses, `max(|s|, 1e-5)` ('abs') or `max(s, 1e-5)` ('clamp'), one per output channel (tiled when per tensor). */
   scale(w: Tensor): Tensor {
     if (this.stepVar === null) this.initFrom(w);
     const step = this.stepVar as tf.Variable;
     const channels = w.shape[w.rank - 1];
     return tf.tidy(() => {
-      const s = tf.maximum(step, LSQ_MIN_STEP);
+      const s = tf.maximum(this.stepConstraint === 'abs' ? tf.abs(step) : step, LSQ_MIN_STEP);
       return this.perChannel ? s : tf.tile(tf.reshape(s, [1]), [channels]);
     });
   }

@@ -22,7 +22,7 @@ interface LSQCase {
 const golden = loadGolden<{ cases: LSQCase[] }>('lsq.json');
 
 /** How each reference class maps onto our API, and the PyTorch → tfjs layout permutation. */
-function setup(c: LSQCase): { perm: number[] | null; make: () => LSQQuantizer | LSQWeightQuantizer } {
+function setup(c: LSQCase, stepConstraint: 'abs' | 'clamp' | undefined): { perm: number[] | null; make: () => LSQQuantizer | LSQWeightQuantizer } {
   switch (c.class) {
     case 'LsqQuantizer':
       return { perm: null, make: () => new LSQQuantizer({ bits: c.bits, granularity: 'token', unsigned: c.all_positive }) };
@@ -33,9 +33,9 @@ function setup(c: LSQCase): { perm: number[] | null; make: () => LSQQuantizer | 
     case 'LsqQuantizer4img': // NCHW → NHWC
       return { perm: [0, 2, 3, 1], make: () => new LSQQuantizer({ bits: c.bits, granularity: 'channel', autoSign: true }) };
     case 'LsqQuantizerWeight': // [out, in] → [in, out]
-      return { perm: [1, 0], make: () => new LSQWeightQuantizer({ bits: c.bits }) };
+      return { perm: [1, 0], make: () => new LSQWeightQuantizer({ bits: c.bits, stepConstraint }) };
     case 'LsqQuantizer4Conv2d': // [O, I, kh, kw] → [kh, kw, I, O]
-      return { perm: [2, 3, 1, 0], make: () => new LSQWeightQuantizer({ bits: c.bits }) };
+      return { perm: [2, 3, 1, 0], make: () => new LSQWeightQuantizer({ bits: c.bits, stepConstraint }) };
     default:
       throw new Error(`unknown reference class ${c.class}`);
   }
@@ -49,9 +49,14 @@ for (const backend of TEST_BACKENDS) {
   describe(`LSQ golden vectors on ${backend}`, () => {
     beforeAll(() => useBackend(backend));
 
-    for (const c of golden.cases) {
-      it(`${c.name}: step init, values, grads w.r.t. x and step`, () => {
-        const { perm, make } = setup(c);
+    // Weight quantizers: the reference's 'clamp' and the default 'abs' agree while steps are positive.
+    const isWeight = (c: LSQCase) => c.class === 'LsqQuantizerWeight' || c.class === 'LsqQuantizer4Conv2d';
+    const runs: Array<[LSQCase, 'clamp' | 'abs' | undefined]> = golden.cases.flatMap((c): Array<[LSQCase, 'clamp' | 'abs' | undefined]> =>
+      isWeight(c) ? [[c, 'clamp'], [c, 'abs']] : [[c, undefined]],
+    );
+    for (const [c, constraint] of runs) {
+      it(`${c.name}${constraint ? ` (${constraint})` : ''}: step init, values, grads w.r.t. x and step`, () => {
+        const { perm, make } = setup(c, constraint);
         const tfjs = (t: GoldenTensor) => tf.tidy(() => (perm ? tf.transpose(gt(t), perm) : gt(t)));
         expectNoLeaks(() => {
           const q = make();

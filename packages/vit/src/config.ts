@@ -19,6 +19,8 @@ export interface QuantConfig {
   gradScaleBatch?: number;
   /** Seed of the `referenceInit` random draws. */
   seed?: number;
+  /** LSQ block weights (`method: 'lsq'`): how the step stays positive, 'abs' (default) or the reference's 'clamp' (docs/decisions.md #19). */
+  lsqStep?: 'abs' | 'clamp';
 }
 
 export interface DeiTConfig {

@@ -2,6 +2,9 @@ import { QUIET_FLAG, type CliCommand } from './command.js';
 import { legacyArgs } from './args.js';
 import { augmentCommand as runAugment } from './augment.js';
 import { dataCommand as runData } from './data-make-folder.js';
+import { ablateCommand as runAblate, ABLATE_USAGE } from './ablate.js';
+import { RUNTIME_FLAGS } from './command.js';
+import type { BackendChoice } from '@ofq/core';
 
 const s = (name: string, value: string, help: string) => ({ name, kind: 'string' as const, value, help });
 
@@ -43,4 +46,24 @@ export const dataTableCommand: CliCommand = {
     QUIET_FLAG,
   ],
   run: (args, io) => runData(legacyArgs('data', args), io.out),
+};
+
+/** `ofq ablate` (cli/ablate.ts) in the command table. */
+export const ablateTableCommand: CliCommand = {
+  name: 'ablate',
+  summary: 'the ablation study: variants × bits × seeds from one recipe, with a shared FP teacher per seed',
+  synopses: [ABLATE_USAGE.trim().replace(/^ofq ablate /, '')],
+  flags: [
+    s('recipe', '<name|file>', 'the base recipe'),
+    { name: 'set', kind: 'list', value: '<key=value>', help: 'override a recipe field (repeatable)' },
+    s('variants', '<list>', 'comma-separated variants: lsq, statsq, statsq+qkr, ofq'),
+    s('bits', '<list>', 'comma-separated weight/activation bits, e.g. 2,4'),
+    s('seeds', '<n|a,b|a..b>', 'seeds: 3 = 1..3, a list, or a range'),
+    s('out', '<dir>', 'the study directory'),
+    { name: 'teachers-only', kind: 'boolean', help: 'train only the per-seed FP teachers' },
+    { name: 'report-only', kind: 'boolean', help: 'only (re)write the study report' },
+    ...RUNTIME_FLAGS,
+    QUIET_FLAG,
+  ],
+  run: (args, io) => runAblate(legacyArgs('ablate', args), io.out, (typeof args.flags.backend === 'string' ? args.flags.backend : 'auto') as BackendChoice),
 };

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { applyOverrides, listRecipes, loadRecipe, readRecipeSource, validateRecipe } from './load.js';
 
 describe('recipes', () => {
-  it('ships the main job, Fashion-MNIST and the nine paper recipes, all valid', () => {
+  it('ships the main job, Fashion-MNIST (micro and the ablation regime) and the nine paper recipes, all valid', () => {
     const names = listRecipes();
     expect(names).toEqual(
-      ['deit-s-w2a2', 'deit-s-w3a3', 'deit-s-w4a4', 'deit-t-w2a2', 'deit-t-w3a3', 'deit-t-w4a4', 'fashion-mnist-folder', 'fashion-mnist-micro', 'mnist-micro', 'swin-t-w2a2', 'swin-t-w3a3', 'swin-t-w4a4'],
+      ['deit-s-w2a2', 'deit-s-w3a3', 'deit-s-w4a4', 'deit-t-w2a2', 'deit-t-w3a3', 'deit-t-w4a4', 'fashion-mnist-ablation', 'fashion-mnist-folder', 'fashion-mnist-micro', 'mnist-micro', 'swin-t-w2a2', 'swin-t-w3a3', 'swin-t-w4a4'],
     );
     for (const n of names) expect(loadRecipe(n).name).toBe(n);
   });

@@ -131,6 +131,8 @@ export const RecipeSchema = z
         method: z.enum(['ofq', 'lsq']).default('ofq'),
         referenceInit: z.boolean().default(false),
         gradScaleBatch: z.number().int().positive().optional(),
+        /** LSQ block weights (method lsq): 'abs' keeps every step positive via |s|; 'clamp' is the reference's max(s, 1e-5) (docs/decisions.md #19). */
+        lsqStep: z.enum(['abs', 'clamp']).default('abs'),
         /** Images used by the LSQ activation-step initialisation pass. */
         initBatch: z.number().int().positive().default(64),
       })
@@ -152,6 +154,8 @@ export const RecipeSchema = z
     stage2: z
       .object({
         enabled: z.boolean().default(true),
+        /** Confidence-guided annealing in stage 2; false runs the same steps at the same LR plainly (the ablation's control). */
+        cga: z.boolean().default(true),
         /** CGA epochs (the reference's freeze_for_n_epochs = 30); skip CGA with `enabled: false`. */
         epochs: z.number().int().positive(),
         /** Constant LR (= stage-1 minLr in the reference, 1e-5). */

@@ -43,11 +43,14 @@ export interface TrainOptions {
   report?: boolean;
   /** Active tfjs backend name, recorded in run.json. */
   backend?: string;
+  /** Stop after the FP teacher and its test figure (the shared per-seed teacher of `ofq ablate`). */
+  teacherOnly?: boolean;
 }
 
 export interface TrainSummary {
   runDir: string;
   fpTop1: number;
+  /** NaN for a `teacherOnly` run (as are the stage figures). */
   quantTop1: number;
   stage1ValTop1: number;
   stage2ValTop1: number | null;
@@ -255,7 +258,8 @@ async function cgaStage(ctx: RunContext, st: Student, r1: StageResult): Promise<
     st.sink.resetTracking();
   }
   // CGA's selection (docs/algorithm.md §6.2; docs/decisions.md #18 for Swin): the recipe's, else the architecture's.
-  const cga = makeCGAStepper(optimizer, st.model, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: s2.select ?? archOf(recipe).cgaSelect });
+  // `cga: false`: the same steps at the same LR without annealing (the ablation's control).
+  const cga = s2.cga ? makeCGAStepper(optimizer, st.model, { boundaryRange: s2.boundaryRange, includeQK: s2.includeQK, select: s2.select ?? archOf(recipe).cgaSelect }) : null;
   try {
     return await runStage({
       ...ctx.defaults,
@@ -266,16 +270,16 @@ async function cgaStage(ctx: RunContext, st: Student, r1: StageResult): Promise<
       naming: 'ofq-reference',
       params: st.params,
       optimizer,
-      stepper: cga.stepper,
+      stepper: cga?.stepper,
       lrAt: () => s2.lr,
       epochs: s2.epochs,
       train: trainLoader(ctx, s.batchSize),
       accumSteps: accumSteps(s, 'stage2'),
       maxStepsPerEpoch: s2.maxStepsPerEpoch,
-      stepExtras: () => ({ cgaFrozen: cga.frozenFraction() }),
+      stepExtras: cga ? () => ({ cgaFrozen: cga.frozenFraction() }) : undefined,
     });
   } finally {
-    cga.dispose();
+    cga?.dispose();
     optimizer.dispose();
   }
 }
@@ -408,6 +412,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     teacher = buildTeacher(recipe);
     timer.lap('setup');
     const fpTop1 = await teacherStage(ctx, teacher);
+    if (opts.teacherOnly) return finishTeacherOnly(ctx, fpTop1, runInfo, started);
     student = await studentStage(ctx, teacher);
     const r1 = await qatStage(ctx, student);
     timer.lap('stage1');
@@ -424,4 +429,17 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     await data?.close();
     run.lock.release();
   }
+}
+
+/** The end of a `teacherOnly` run: run.json, a summary with the FP figure only. */
+function finishTeacherOnly(ctx: RunContext, fpTop1: number, runInfo: Record<string, unknown>, started: number): TrainSummary {
+  const { recipe, runDir, timer } = ctx;
+  const seconds = (performance.now() - started) / 1000;
+  runInfo.finished = new Date().toISOString();
+  writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(runInfo, null, 2));
+  writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify({ recipe: recipe.name, teacherOnly: true, fpTop1, seconds, timings: timer.seconds, backend: runInfo.backend }, null, 2));
+  return {
+    runDir, fpTop1, quantTop1: NaN, stage1ValTop1: NaN, stage2ValTop1: null, seconds, timings: timer.seconds, reportPath: null,
+    summaryLine: `top-1: fp ${(100 * fpTop1).toFixed(1)}% (teacher only)`,
+  };
 }

@@ -34,6 +34,8 @@ export interface BlockQuantOptions {
   tokens: number;
   referenceInit?: boolean;
   gradScaleBatch?: number;
+  /** LSQ weight step constraint (see QuantConfig.lsqStep). */
+  lsqStep?: 'abs' | 'clamp';
   /** Random source of `referenceInit` draws. */
   seeds?: SeedSequence;
   /** Makes the block weight quantizers instead of StatsQ / LSQ (e.g. @ofq/runtime's fixed-code ones). */
@@ -45,7 +47,7 @@ export type WeightQuantizerFactory = (o: { method: 'statsq' | 'lsq'; bits: numbe
 
 function blockWeightQuantizer(o: BlockQuantOptions, name: string, kernel?: Tensor): WeightQuantizer {
   const method = weightMethod(o);
-  return o.weightQuantizer ? o.weightQuantizer({ method, bits: o.weightBits, name, kernel }) : makeWeightQuantizer(method, o.weightBits, name, kernel);
+  return o.weightQuantizer ? o.weightQuantizer({ method, bits: o.weightBits, name, kernel }) : makeWeightQuantizer(method, o.weightBits, name, kernel, o.lsqStep);
 }
 
 function linearQuantizerName(o: BlockQuantOptions): string {
@@ -67,7 +69,7 @@ function checkQuant(q: QuantConfig): void {
 /** A quantized copy of an FP Linear with a per-token input quantizer (signed unless `unsignedInput`). */
 export function quantizeLinear(fp: Linear, o: BlockQuantOptions, unsignedInput = false): QLinear {
   return new QLinear(copyVar(fp.kernel), fp.bias ? copyVar(fp.bias) : null, {
-    weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
+    weightBits: o.weightBits, weightMethod: weightMethod(o), lsqStep: o.lsqStep, actBits: o.actBits,
     inputGranularity: 'token', unsignedInput, tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
     weightQuantizer: blockWeightQuantizer(o, linearQuantizerName(o), fp.kernel),
   });
@@ -78,7 +80,7 @@ function randomQLinear(inF: number, outF: number, o: BlockQuantOptions): QLinear
   const seeds = o.seeds ?? new SeedSequence();
   const kernel = torchDefaultUniform([inF, outF], inF, seeds);
   return new QLinear(kernel, torchDefaultUniform([outF], inF, seeds), {
-    weightBits: o.weightBits, weightMethod: weightMethod(o), actBits: o.actBits,
+    weightBits: o.weightBits, weightMethod: weightMethod(o), lsqStep: o.lsqStep, actBits: o.actBits,
     inputGranularity: 'token', tokens: o.tokens, gradScaleBatch: o.gradScaleBatch,
     weightQuantizer: blockWeightQuantizer(o, linearQuantizerName(o), kernel),
   });
@@ -184,7 +186,7 @@ export function quantizeDeiT(
   const c = fp.config;
   const o: BlockQuantOptions = {
     weightBits: quant.weightBits, actBits: quant.actBits, method: quant.method, qkr: quant.qkr,
-    tokens: tokenCounts(c).tokens, referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch,
+    tokens: tokenCounts(c).tokens, referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch, lsqStep: quant.lsqStep,
     seeds: new SeedSequence(quant.seed ?? c.seed), weightQuantizer: options.weightQuantizer,
   };
   const report: DroppedQKBias[] = [];

@@ -16,6 +16,8 @@ export interface QLinearOptions {
   /** Weight quantizer bits and kind: StatsQ ('ofq') or per-row LSQ ('lsq'). */
   weightBits: number;
   weightMethod: 'statsq' | 'lsq';
+  /** LSQ weights: 'abs' (default) or the reference's 'clamp' step constraint. */
+  lsqStep?: 'abs' | 'clamp';
   actBits: number;
   /** 'token' (per token position, blocks) or 'tensor' (one step, the classifier heads). */
   inputGranularity: Extract<LSQGranularity, 'token' | 'tensor'>;
@@ -33,9 +35,15 @@ export interface QLinearOptions {
  * is given they are created from it now (the same value as the reference's lazy init on the first
  * forward); otherwise on the first forward, as in the reference.
  */
-export function makeWeightQuantizer(method: 'statsq' | 'lsq', bits: number, name: string, kernel?: Tensor): WeightQuantizer {
+export function makeWeightQuantizer(
+  method: 'statsq' | 'lsq',
+  bits: number,
+  name: string,
+  kernel?: Tensor,
+  lsqStep?: 'abs' | 'clamp',
+): WeightQuantizer {
   if (method !== 'lsq') return new StatsQuantizer({ bits, name });
-  const q = new LSQWeightQuantizer({ bits, name });
+  const q = new LSQWeightQuantizer({ bits, name, stepConstraint: lsqStep });
   if (kernel) q.initFrom(kernel);
   return q;
 }
@@ -58,7 +66,7 @@ export class QLinear implements Module {
       { bits: options.actBits, granularity: g, unsigned: options.unsignedInput ?? false, gradScaleBatch: options.gradScaleBatch, name: 'input_quant_fn' },
       g === 'token' ? [tokens as number] : [1],
     );
-    this.weightQuantizer = options.weightQuantizer ?? makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn', kernel);
+    this.weightQuantizer = options.weightQuantizer ?? makeWeightQuantizer(options.weightMethod, options.weightBits, options.weightMethod === 'lsq' ? 'lsqw_fn' : 'statsq_fn', kernel, options.lsqStep);
   }
 
   apply(x: Tensor): Tensor {
