@@ -79,6 +79,97 @@ function replace(backendName: string, config: KernelConfig, stock: Map<string, K
   tf.registerKernel(config);
 }
 
+/** One installation in progress: where kernels go, what they replace, and how to release them. */
+interface InstallContext {
+  backendName: string;
+  backend: ReturnType<ReturnType<typeof tf.engine>['findBackend']>;
+  isWasm: boolean;
+  mem: TensorMemory;
+  stock: Map<string, KernelConfig | undefined>;
+  options: AccelOptions;
+  disposers: Array<() => void>;
+}
+
+/** What an engine installed: its matmul (the convolution kernels reuse it) and ONNX Runtime's version. */
+interface EngineResult {
+  run: MatMulRunner;
+  ortVersion?: string;
+}
+
+const stockOf = (ctx: InstallContext) => (name: string) => tf.getKernel(name, ctx.backendName);
+
+/** BatchMatMul, _FusedMatMul and Sum on an engine's matmul. */
+function installMatMulKernels(ctx: InstallContext, run: MatMulRunner): void {
+  const { backendName, mem, stock } = ctx;
+  replace(backendName, batchMatMulKernel(backendName, mem, run, tf.getKernel('BatchMatMul', backendName)), stock);
+  replace(backendName, fusedMatMulKernel(backendName, mem, run, tf.getKernel('_FusedMatMul', backendName)), stock);
+}
+
+/** Erf and Exp on ONNX Runtime (no BLAS counterpart). */
+function installOrtUnary(ctx: InstallContext, ort: ReturnType<typeof loadOrtBinding>): void {
+  const unary = new OrtUnary(ort, ortSessionOptions({ threads: ctx.options.threads, spin: ctx.options.spin }));
+  const runUnary = unary.run.bind(unary);
+  for (const op of ['Erf', 'Exp'] as const) replace(ctx.backendName, unaryKernel(op, ctx.backendName, ctx.mem, runUnary, tf.getKernel(op, ctx.backendName)), ctx.stock);
+  ctx.disposers.push(() => unary.dispose());
+}
+
+/** The native (oneDNN/OpenBLAS) engine; Erf/Exp from ONNX Runtime when it also loads (optional here). */
+function installNative(ctx: InstallContext): EngineResult {
+  const native = nativeMatMul(loadNativeAddon(), ctx.options.threads);
+  ctx.disposers.push(native.dispose);
+  installMatMulKernels(ctx, native.run);
+  let ortVersion: string | undefined;
+  try {
+    const ort = loadOrtBinding();
+    installOrtUnary(ctx, ort);
+    ortVersion = ort.version;
+  } catch (e) {
+    if (!(e instanceof AccelEngineUnavailableError)) throw e;
+  }
+  replace(ctx.backendName, sumKernel(ctx.backendName, ctx.mem, native.run, tf.getKernel('Sum', ctx.backendName)), ctx.stock);
+  return { run: native.run, ortVersion };
+}
+
+/** The ONNX Runtime engine: matmuls, Erf/Exp and Sum. */
+function installOnnxRuntime(ctx: InstallContext): EngineResult {
+  const ort = loadOrtBinding();
+  const mm = new OrtMatMul(ort, { threads: ctx.options.threads, spin: ctx.options.spin });
+  ctx.disposers.push(() => mm.dispose());
+  const run: MatMulRunner = (a, as, b, bs, tA, tB, o, os) => mm.run(a, as, b, bs, tA, tB, o, os);
+  installMatMulKernels(ctx, run);
+  installOrtUnary(ctx, ort);
+  replace(ctx.backendName, sumKernel(ctx.backendName, ctx.mem, run, tf.getKernel('Sum', ctx.backendName)), ctx.stock);
+  return { run, ortVersion: ort.version };
+}
+
+/** Kernels that need only the backend itself: convolutions, wasm memory tricks, the fused LSQ contract. */
+function installBackendKernels(ctx: InstallContext, convRun: MatMulRunner | undefined): void {
+  const { backendName, stock, isWasm } = ctx;
+  // Convolutions (im2col + GEMM); with no engine only the kernels the backend lacks (JS GEMM).
+  if (convRun || isWasm) {
+    const conv = convKernels({ backendName, mem: ctx.mem, run: convRun, wasm: isWasm, stockKernel: stockOf(ctx) });
+    for (const k of conv.kernels) replace(backendName, k, stock);
+    ctx.disposers.push(() => conv.dispose());
+  }
+  if (isWasm) {
+    // Stock wasm MaxPoolGrad drops the gradient of windows whose maximum is negative (kernels/max-pool-grad.ts).
+    replace(backendName, maxPoolGradKernel(backendName, ctx.mem, tf.getKernel('MaxPoolGrad', backendName)), stock);
+    replace(backendName, sharedIdentityKernel(backendName, tf.getKernel('Identity', backendName)), stock);
+    // Copy-free Slice/SplitV/Unpack: heap aliases of contiguous ranges (kernels/slice-alias.ts).
+    for (const k of sliceAliasKernels(backendName, stockOf(ctx))) replace(backendName, k, stock);
+    ctx.disposers.push(() => releaseSliceAliasing()); // stock disposeData back once no alias is alive
+    // Fused library ops (the @ofq/core kernel contracts) in WebAssembly SIMD on the backend's own heap;
+    // the leading/trailing Sum beats any engine's GEMV.
+    const simd = simdKernelsFor(ctx.backend);
+    replace(backendName, lsqQuantizeWasmKernel(simd), stock);
+    replace(backendName, lsqQuantizeGradWasmKernel(simd), stock);
+    replace(backendName, simdSumKernel(simd, tf.getKernel('Sum', backendName)), stock);
+  } else {
+    replace(backendName, lsqQuantizeKernel(backendName, ctx.mem), stock);
+    replace(backendName, lsqQuantizeGradKernel(backendName, ctx.mem), stock);
+  }
+}
+
 /**
  * Registers faster kernels for the active backend (wasm or cpu) and returns what it did.
  * Calling it again replaces the previous installation on that backend.
@@ -98,103 +189,35 @@ export function installAccel(options: AccelOptions = {}): AccelReport {
     return { engine: 'stock', kernels: [], backend: backendName, fallbackReason: reason };
   }
 
-  const mem: TensorMemory = isWasm ? wasmMemory(backend) : cpuMemory(backend);
-  const stock = new Map<string, KernelConfig | undefined>();
+  const ctx: InstallContext = {
+    backendName, backend, isWasm, options,
+    mem: isWasm ? wasmMemory(backend) : cpuMemory(backend),
+    stock: new Map(),
+    disposers: [],
+  };
   let chosen: AccelReport['engine'] = 'stock';
-  let fallbackReason: string | undefined;
-  let ortVersion: string | undefined;
-  let dispose = () => {};
-  let convRun: MatMulRunner | undefined; // the chosen engine's matmul, for the convolution kernels
-
-  if (engine === 'auto' || engine === 'native') {
+  let result: EngineResult | undefined;
+  const reasons: string[] = [];
+  // Engine order: native → ONNX Runtime → none (auto falls through; a named engine must load).
+  const engines: Array<[AccelReport['engine'], (c: InstallContext) => EngineResult]> = [['native', installNative], ['onnxruntime', installOnnxRuntime]];
+  for (const [name, install] of engines) {
+    if (engine !== 'auto' && engine !== name) continue;
     try {
-      const native = nativeMatMul(loadNativeAddon(), options.threads);
-      dispose = native.dispose;
-      chosen = 'native';
-      convRun = native.run;
-      replace(backendName, batchMatMulKernel(backendName, mem, native.run, tf.getKernel('BatchMatMul', backendName)), stock);
-      replace(backendName, fusedMatMulKernel(backendName, mem, native.run, tf.getKernel('_FusedMatMul', backendName)), stock);
-      try {
-        // Erf/Exp have no BLAS counterpart: ONNX Runtime's, when it loads (optional here).
-        const ort = loadOrtBinding();
-        const unary = new OrtUnary(ort, ortSessionOptions({ threads: options.threads, spin: options.spin }));
-        const runUnary = unary.run.bind(unary);
-        for (const op of ['Erf', 'Exp'] as const) replace(backendName, unaryKernel(op, backendName, mem, runUnary, tf.getKernel(op, backendName)), stock);
-        ortVersion = ort.version;
-        dispose = () => {
-          native.dispose();
-          unary.dispose();
-        };
-      } catch (e) {
-        if (!(e instanceof AccelEngineUnavailableError)) throw e;
-      }
-      replace(backendName, sumKernel(backendName, mem, native.run, tf.getKernel('Sum', backendName)), stock);
+      result = install(ctx);
+      chosen = name;
+      break;
     } catch (e) {
-      if (engine === 'native' || !(e instanceof AccelEngineUnavailableError)) throw e;
-      fallbackReason = e.message;
+      if (engine === name || !(e instanceof AccelEngineUnavailableError)) throw e;
+      reasons.push(e.message);
     }
   }
-  if (chosen === 'stock' && (engine === 'auto' || engine === 'onnxruntime')) {
-    try {
-      const ort = loadOrtBinding();
-      const mm = new OrtMatMul(ort, { threads: options.threads, spin: options.spin });
-      const run: MatMulRunner = (a, as, b, bs, tA, tB, o, os) => mm.run(a, as, b, bs, tA, tB, o, os);
-      replace(backendName, batchMatMulKernel(backendName, mem, run, tf.getKernel('BatchMatMul', backendName)), stock);
-      replace(backendName, fusedMatMulKernel(backendName, mem, run, tf.getKernel('_FusedMatMul', backendName)), stock);
-      const unary = new OrtUnary(ort, ortSessionOptions({ threads: options.threads, spin: options.spin }));
-      const runUnary = unary.run.bind(unary);
-      for (const op of ['Erf', 'Exp'] as const) replace(backendName, unaryKernel(op, backendName, mem, runUnary, tf.getKernel(op, backendName)), stock);
-      replace(backendName, sumKernel(backendName, mem, run, tf.getKernel('Sum', backendName)), stock);
-      chosen = 'onnxruntime';
-      convRun = run;
-      ortVersion = ort.version;
-      dispose = () => {
-        mm.dispose();
-        unary.dispose();
-      };
-    } catch (e) {
-      if (engine === 'onnxruntime' || !(e instanceof AccelEngineUnavailableError)) throw e;
-      fallbackReason = fallbackReason ? `${fallbackReason}; ${e.message}` : e.message;
-    }
-  }
-  // Convolutions (im2col + GEMM); with no engine only the kernels the backend lacks (JS GEMM).
-  if (convRun || isWasm) {
-    const conv = convKernels({ backendName, mem, run: convRun, wasm: isWasm, stockKernel: (name) => tf.getKernel(name, backendName) });
-    for (const k of conv.kernels) replace(backendName, k, stock);
-    const disposeEngine = dispose;
-    dispose = () => {
-      disposeEngine();
-      conv.dispose();
-    };
-  }
-  if (isWasm) {
-    // Stock wasm MaxPoolGrad drops the gradient of windows whose maximum is negative (kernels/max-pool-grad.ts).
-    replace(backendName, maxPoolGradKernel(backendName, mem, tf.getKernel('MaxPoolGrad', backendName)), stock);
-    replace(backendName, sharedIdentityKernel(backendName, tf.getKernel('Identity', backendName)), stock);
-    // Copy-free Slice/SplitV/Unpack: heap aliases of contiguous ranges (kernels/slice-alias.ts).
-    for (const k of sliceAliasKernels(backendName, (name) => tf.getKernel(name, backendName))) replace(backendName, k, stock);
-    const disposeEngine = dispose;
-    dispose = () => {
-      disposeEngine();
-      releaseSliceAliasing(); // stock disposeData back once no alias is alive
-    };
-  }
-  // Fused library ops (the @ofq/core kernel contracts): they need only the backend's memory.
-  if (isWasm) {
-    // WebAssembly SIMD on the backend's own heap; the leading/trailing Sum beats any engine's GEMV.
-    const simd = simdKernelsFor(backend);
-    replace(backendName, lsqQuantizeWasmKernel(simd), stock);
-    replace(backendName, lsqQuantizeGradWasmKernel(simd), stock);
-    replace(backendName, simdSumKernel(simd, tf.getKernel('Sum', backendName)), stock);
-  } else {
-    replace(backendName, lsqQuantizeKernel(backendName, mem), stock);
-    replace(backendName, lsqQuantizeGradKernel(backendName, mem), stock);
-  }
+  installBackendKernels(ctx, result?.run);
   if (chosen === 'stock') chosen = 'wasm';
-  const report: AccelReport = { engine: chosen, kernels: [...stock.keys()], backend: backendName };
-  if (fallbackReason) report.fallbackReason = fallbackReason;
-  if (ortVersion) report.ortVersion = ortVersion;
-  installed.set(backendName, { stock, report, dispose });
+  const report: AccelReport = { engine: chosen, kernels: [...ctx.stock.keys()], backend: backendName };
+  if (reasons.length) report.fallbackReason = reasons.join('; ');
+  if (result?.ortVersion) report.ortVersion = result.ortVersion;
+  const disposers = ctx.disposers;
+  installed.set(backendName, { stock: ctx.stock, report, dispose: () => disposers.forEach((d) => d()) });
   return { ...report, kernels: [...report.kernels] };
 }
 
