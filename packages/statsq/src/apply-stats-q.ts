@@ -121,82 +121,16 @@ export function applyStatsQ(model: LayersModel, o: ApplyStatsQOptions): StatsQHa
   const bits = o.bits;
   const root = model as unknown as LayerLike;
   if (root == null || !Array.isArray(root.layers)) throw new TypeError('applyStatsQ: expected a tf.LayersModel (with .layers)');
-
-  const patches: Patch[] = [];
-  const skipped: string[] = [];
-  for (const layer of allLayers(root.layers)) {
-    const kernel = findKernel(layer);
-    if (kernel === null) continue;
-    const selected = (o.include === undefined || matches(layer, o.include)) && !(o.exclude !== undefined && matches(layer, o.exclude));
-    if (!selected) {
-      skipped.push(layer.name);
-      continue;
-    }
-    if (PATCHED.has(layer)) throw new Error(`applyStatsQ: layer "${layer.name}" is already quantized; call remove() on its handle first`);
-    patches.push({ layer, kernel, ownCall: Object.prototype.hasOwnProperty.call(layer, 'call'), originalCall: layer.call });
-  }
-  if (o.include !== undefined && patches.length === 0) {
-    throw new Error('applyStatsQ: the include filter matched no layer with a kernel weight');
-  }
-
-  for (const p of patches) {
-    const { layer, kernel, originalCall } = p;
-    const quantizedCall = function (this: LayerLike, inputs: unknown, kwargs: unknown): unknown {
-      // Re-route the kernel read for the duration of this call only: weights, getWeights() and
-      // regularizers outside the call still see the float kernel.
-      const hadOwnRead = Object.prototype.hasOwnProperty.call(kernel, 'read');
-      const originalRead = kernel.read;
-      (kernel as { read: () => Tensor }).read = () => statsQuantize(originalRead.call(kernel), { bits });
-      try {
-        return originalCall.call(this, inputs, kwargs);
-      } finally {
-        if (hadOwnRead) (kernel as { read: () => Tensor }).read = originalRead;
-        else delete (kernel as { read?: unknown }).read;
-      }
-    };
-    (layer as { call: LayerLike['call'] }).call = quantizedCall;
-    PATCHED.add(layer);
-  }
+  const { patches, skipped } = selectLayers(root, o);
+  for (const p of patches) patchKernelRead(p, bits);
 
   let active = true;
-  const infos = (): StatsQLayerInfo[] =>
-    patches.map(({ layer, kernel }) => ({
-      name: layer.name,
-      className: layer.getClassName(),
-      kernelName: kernel.name,
-      kernelShape: kernel.shape.slice(),
-      weights: kernel.shape.reduce((a, b) => a * b, 1),
-    }));
-
   return {
     bits,
     get active() {
       return active;
     },
-    summary(): StatsQSummary {
-      const layers = infos();
-      const quantizedWeights = layers.reduce((a, l) => a + l.weights, 0);
-      const totalWeights = allLayers(root.layers ?? []).reduce(
-        (a, l) => a + (l.weights ?? []).reduce((b, w) => b + w.shape.reduce((x, y) => x * y, 1), 0),
-        0,
-      );
-      return {
-        bits,
-        layers,
-        quantizedWeights,
-        totalWeights,
-        skipped: skipped.slice(),
-        toString() {
-          const rows = layers.map((l) => `  ${l.name} (${l.className}) kernel [${l.kernelShape.join(', ')}]: ${l.weights} weights`);
-          const pct = totalWeights > 0 ? ((100 * quantizedWeights) / totalWeights).toFixed(1) : '0';
-          return [
-            `StatsQ ${bits}-bit${active ? '' : ' (removed)'}: ${layers.length} layer(s), ${quantizedWeights} of ${totalWeights} weights (${pct}%)`,
-            ...rows,
-            ...(skipped.length ? [`  left in float: ${skipped.join(', ')}`] : []),
-          ].join('\n');
-        },
-      };
-    },
+    summary: () => summarize(root, patches, skipped, bits, active),
     remove(): void {
       if (!active) return;
       for (const p of patches) {
@@ -210,6 +144,76 @@ export function applyStatsQ(model: LayersModel, o: ApplyStatsQOptions): StatsQHa
       const out: Record<string, QuantizedWeights> = {};
       for (const { layer, kernel } of patches) out[layer.name] = statsCodes(kernel.read(), { bits });
       return out;
+    },
+  };
+}
+
+/** The layers with a kernel that pass include/exclude (and the ones left in float). */
+function selectLayers(root: LayerLike, o: ApplyStatsQOptions): { patches: Patch[]; skipped: string[] } {
+  const patches: Patch[] = [];
+  const skipped: string[] = [];
+  for (const layer of allLayers(root.layers ?? [])) {
+    const kernel = findKernel(layer);
+    if (kernel === null) continue;
+    const selected = (o.include === undefined || matches(layer, o.include)) && !(o.exclude !== undefined && matches(layer, o.exclude));
+    if (!selected) {
+      skipped.push(layer.name);
+      continue;
+    }
+    if (PATCHED.has(layer)) throw new Error(`applyStatsQ: layer "${layer.name}" is already quantized; call remove() on its handle first`);
+    patches.push({ layer, kernel, ownCall: Object.prototype.hasOwnProperty.call(layer, 'call'), originalCall: layer.call });
+  }
+  if (o.include !== undefined && patches.length === 0) {
+    throw new Error('applyStatsQ: the include filter matched no layer with a kernel weight');
+  }
+  return { patches, skipped };
+}
+
+/** Makes the layer's `call` read its kernel through StatsQ. */
+function patchKernelRead(p: Patch, bits: number): void {
+  const { layer, kernel, originalCall } = p;
+  const quantizedCall = function (this: LayerLike, inputs: unknown, kwargs: unknown): unknown {
+    // Re-route the kernel read for the duration of this call only: weights, getWeights() and
+    // regularizers outside the call still see the float kernel.
+    const hadOwnRead = Object.prototype.hasOwnProperty.call(kernel, 'read');
+    const originalRead = kernel.read;
+    (kernel as { read: () => Tensor }).read = () => statsQuantize(originalRead.call(kernel), { bits });
+    try {
+      return originalCall.call(this, inputs, kwargs);
+    } finally {
+      if (hadOwnRead) (kernel as { read: () => Tensor }).read = originalRead;
+      else delete (kernel as { read?: unknown }).read;
+    }
+  };
+  (layer as { call: LayerLike['call'] }).call = quantizedCall;
+  PATCHED.add(layer);
+}
+
+/** What was quantized, with a printable table. */
+function summarize(root: LayerLike, patches: Patch[], skipped: string[], bits: number, active: boolean): StatsQSummary {
+  const layers: StatsQLayerInfo[] = patches.map(({ layer, kernel }) => ({
+    name: layer.name,
+    className: layer.getClassName(),
+    kernelName: kernel.name,
+    kernelShape: kernel.shape.slice(),
+    weights: kernel.shape.reduce((a, b) => a * b, 1),
+  }));
+  const quantizedWeights = layers.reduce((a, l) => a + l.weights, 0);
+  const totalWeights = allLayers(root.layers ?? []).reduce((a, l) => a + (l.weights ?? []).reduce((b, w) => b + w.shape.reduce((x, y) => x * y, 1), 0), 0);
+  return {
+    bits,
+    layers,
+    quantizedWeights,
+    totalWeights,
+    skipped: skipped.slice(),
+    toString() {
+      const rows = layers.map((l) => `  ${l.name} (${l.className}) kernel [${l.kernelShape.join(', ')}]: ${l.weights} weights`);
+      const pct = totalWeights > 0 ? ((100 * quantizedWeights) / totalWeights).toFixed(1) : '0';
+      return [
+        `StatsQ ${bits}-bit${active ? '' : ' (removed)'}: ${layers.length} layer(s), ${quantizedWeights} of ${totalWeights} weights (${pct}%)`,
+        ...rows,
+        ...(skipped.length ? [`  left in float: ${skipped.join(', ')}`] : []),
+      ].join('\n');
     },
   };
 }
