@@ -43,6 +43,12 @@ describe('quant.method=lsq end to end [wasm]', () => {
     const steps = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'train');
     const cgaSteps = steps.filter((r) => r.extra?.stage === 2);
     expect(cgaSteps.length).toBe(3);
+    // Stage 2 reloads stage 1's best checkpoint and the tracker restarts: its first step compares codes
+    // with nothing, so it cannot count an oscillation (without the reset it compares with stage 1's last).
+    for (const [name, l] of Object.entries(cgaSteps[0].layers as Record<string, { oscCount: number; oscPerStep: number }>)) {
+      expect(l.oscCount, name).toBe(0);
+      expect(l.oscPerStep, name).toBe(0);
+    }
     for (const r of cgaSteps) expect(r.extra.cgaFrozen).toBeGreaterThan(0);
     // The recorded scale is the learned LSQ step of the final weights (StatsQ's would be 2·mean|w|).
     const ck = readSafetensors(readFileSync(join(dir, 'stage2', 'last', 'weights.safetensors')));
