@@ -11,6 +11,8 @@ export interface RenderReportOptions {
   /** uPlot's IIFE build and CSS; read from the installed `uplot` package when omitted. */
   uplotJs?: string;
   uplotCss?: string;
+  /** Class names by label index (an image-folder run's `classes.json`), listed under the summary cards. */
+  classes?: readonly string[];
 }
 
 let uplotAssets: { js: string; css: string } | null = null;
@@ -53,6 +55,13 @@ function summaryCards(s: ReportSummary): string {
 }
 
 /** Relative scale drift: ppm for CGA-sized drifts, percent otherwise. */
+/** `Classes (3): 0 cat · 1 dog · 2 fox`, so a reader can map a label index to its name. */
+function classList(classes: readonly string[] | undefined): string {
+  if (!classes || classes.length === 0) return '';
+  const items = classes.map((c, i) => `<li><code>${i}</code> ${esc(c)}</li>`).join('');
+  return `<details class="classes" open><summary>Classes (${classes.length})</summary><ol class="classes">${items}</ol></details>`;
+}
+
 const drift = (d: number | null) => (d === null ? '–' : Math.abs(d) < 1e-2 ? `${num(d * 1e6, 3)} ppm` : pct(d));
 
 function layerTable(rows: LayerRow[], brs: number[]): string {
@@ -94,6 +103,7 @@ th,td{padding:6px 10px;text-align:right;border-bottom:1px solid #e2e8f0;white-sp
 th{background:#f8fafc;color:#334155;font-weight:600;position:sticky;top:0}
 td.name,th:first-child{text-align:left;font-family:ui-monospace,Menlo,Consolas,monospace}
 details{margin-top:18px;background:#fff;border-radius:10px;padding:10px 14px}
+ol.classes{list-style:none;padding:0;margin:6px 0 0;columns:4 200px;font-size:12.5px}
 pre{white-space:pre-wrap;font-size:12px;color:#334155}
 footer{color:#94a3b8;font-size:12px;padding:16px 28px}
 `;
@@ -131,6 +141,7 @@ export function renderReport(run: RunData, o: RenderReportOptions = {}): string 
 <header><h1>${esc(title)}</h1><div class="sub">${esc(sub)}</div></header>
 <main>
 <div class="cards">${summaryCards(summary)}</div>
+${classList(o.classes)}
 <div class="grid">
 ${sections}
 </div>

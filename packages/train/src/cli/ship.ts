@@ -26,7 +26,7 @@ export const predictCommand: CliCommand = {
   summary: 'test top-1 of a packed .ofq model on a dataset',
   positionals: [{ name: 'file.ofq', required: false }],
   flags: [
-    { name: 'data', kind: 'string', value: '<mnist|fashion-mnist|idx dir>', help: 'the images to classify' },
+    { name: 'data', kind: 'string', value: '<mnist|fashion-mnist|idx dir|image folder>', help: 'the images to classify (an image folder: its val/<class>/ images, matched to the model\'s class names)' },
     { name: 'subset', kind: 'string', value: '<N>', help: 'only the first N test images (default all)' },
     ...RUNTIME_FLAGS,
     QUIET_FLAG,
@@ -35,7 +35,7 @@ export const predictCommand: CliCommand = {
     const file = args.positionals[0];
     if (!file) throw new UsageError('ofq predict needs a packed model file (.ofq)');
     const data = stringFlag(args, 'data');
-    if (data === undefined) throw new UsageError('ofq predict needs --data <mnist|fashion-mnist|idx dir>');
+    if (data === undefined) throw new UsageError('ofq predict needs --data <mnist|fashion-mnist|idx dir|image folder>');
     const subsetRaw = stringFlag(args, 'subset');
     const subset = subsetRaw === undefined ? 0 : Number(subsetRaw);
     if (!Number.isInteger(subset) || subset < 0) throw new UsageError(`--subset must be a non-negative integer, got '${String(subsetRaw)}'`);

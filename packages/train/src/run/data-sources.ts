@@ -65,7 +65,7 @@ function sample(f: ImageFolder, n: number, seed: number): { picked: ImageFolder;
 }
 
 /** FolderLoader as a BatchSource; closes with the data. */
-class FolderSource implements BatchSource {
+export class FolderSource implements BatchSource {
   constructor(readonly loader: FolderLoader) {}
   get numBatches(): number {
     return this.loader.numBatches(0);

@@ -6,12 +6,14 @@ import { join, resolve } from 'node:path';
 import { initActivationSteps, saveSafetensors, type DeiTModel } from '@ofq/vit';
 import { archOf, type TrainModel } from './model-registry.js';
 import { exportDeiT } from '@ofq/runtime';
+import { IMAGENET_MEAN, IMAGENET_STD } from '@ofq/data';
 import type { Recipe } from '../recipe/schema.js';
 import { validateRecipe } from '../recipe/load.js';
 import { NORMALISATION } from '../data/datasets.js';
 import { DataError } from '../data/idx.js';
 import { disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { writeFileAtomic } from './durable-fs.js';
+import { readRunClasses } from './run-classes.js';
 
 /** File name of the packed model the main job writes into its run directory. */
 export const RUN_MODEL_FILE = 'model.ofq';
@@ -25,8 +27,24 @@ export interface PackedRunModel {
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
-function inputOf(recipe: Recipe) {
+/**
+ * `ofq.input`: normalisation and labels; for image folders also the class names (label index order) and
+ * the eval transform the run tested with, so `ofq predict --data <folder>` feeds the same pixels.
+ */
+export function inputOf(recipe: Recipe, classes: string[] | null = null) {
   const d = recipe.data;
+  if (d.dataset === 'imagenet' || d.dataset === 'folder') {
+    return {
+      mean: d.mean ?? [...IMAGENET_MEAN],
+      std: d.std ?? [...IMAGENET_STD],
+      ...(classes ? { labels: classes } : {}),
+      imgSize: recipe.model.imgSize,
+      cropPct: d.cropPct,
+      ...(d.evalResize !== undefined ? { resize: d.evalResize } : {}),
+      interpolation: d.evalInterpolation,
+      normalize: d.normalize,
+    };
+  }
   const norm = NORMALISATION[d.dataset] ?? { mean: [0.5], std: [0.5] };
   return { mean: d.mean ?? norm.mean, std: d.std ?? norm.std, ...(d.dataset === 'mnist' ? { labels: DIGITS } : {}) };
 }
@@ -40,10 +58,13 @@ function fpBytesOf(fp: DeiTModel): number {
   }
 }
 
-/** Writes `student` packed to `path` and reports its size against the FP `teacher`'s safetensors. */
-export function writeRunModel(path: string, student: DeiTModel, teacher: DeiTModel, recipe: Recipe, info: Record<string, unknown> = {}): PackedRunModel {
+/**
+ * Writes `student` packed to `path` and reports its size against the FP `teacher`'s safetensors;
+ * `classes` (an image-folder run's names by label index) become `ofq.input.labels`.
+ */
+export function writeRunModel(path: string, student: DeiTModel, teacher: DeiTModel, recipe: Recipe, info: Record<string, unknown> = {}, classes: string[] | null = null): PackedRunModel {
   const fpBytes = fpBytesOf(teacher);
-  const bytes = exportDeiT(student, { input: inputOf(recipe), info: { recipe: recipe.name, exported: new Date().toISOString(), fpBytes, ...info } });
+  const bytes = exportDeiT(student, { input: inputOf(recipe, classes), info: { recipe: recipe.name, exported: new Date().toISOString(), fpBytes, ...info } });
   writeFileAtomic(path, bytes);
   return { path, bytes: bytes.byteLength, fpBytes };
 }
@@ -86,7 +107,7 @@ export function exportRun(runDirIn: string, o: { out?: string } = {}): PackedRun
     const summaryPath = join(runDir, 'summary.json');
     const summary = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as { quantTop1?: number; fpTop1?: number }) : {};
     const out = resolve(o.out ?? join(runDir, RUN_MODEL_FILE));
-    return { ...writeRunModel(out, student, fp, recipe, { checkpoint: checkpoint.slice(runDir.length + 1), testTop1: summary.quantTop1, fpTestTop1: summary.fpTop1 }), checkpoint };
+    return { ...writeRunModel(out, student, fp, recipe, { checkpoint: checkpoint.slice(runDir.length + 1), testTop1: summary.quantTop1, fpTestTop1: summary.fpTop1 }, readRunClasses(runDir)), checkpoint };
   } finally {
     student.dispose();
     fp.dispose();

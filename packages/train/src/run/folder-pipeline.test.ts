@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '@ofq/core/testing';
@@ -9,6 +9,10 @@ import { train } from './pipeline.js';
 import { evaluateRun } from './evaluate-run.js';
 import { InterruptedError } from './stage.js';
 import { main } from '../cli.js';
+import { exportRun } from './export-run.js';
+import { predictPacked } from './predict-packed.js';
+import { renderRunReport } from './report.js';
+import { loadPackedModelSync } from '@ofq/runtime';
 
 /** A few steps of the folder recipe on 60 + 40 generated Fashion-MNIST JPEGs (MNIST when it is not installed). */
 const TINY = [
@@ -54,6 +58,28 @@ describe('image-folder pipeline end to end [wasm]', () => {
     const ev = await evaluateRun(dir);
     expect(ev.images).toBe(60);
     expect(ev.quantTop1).toBeCloseTo(r.quantTop1, 10);
+
+    // Shipped: the class names and the eval transform travel in the file; predict on the folder's val
+    // split (the run's test set) reproduces the run's test figure.
+    const shipped = exportRun(dir, { out: join(dir, 'exported.ofq') });
+    const input = loadPackedModelSync(new Uint8Array(readFileSync(shipped.path))).file.input as Record<string, unknown>;
+    expect(input).toMatchObject({ labels: classes, mean: [0.286, 0.286, 0.286], std: [0.353, 0.353, 0.353], imgSize: 32, cropPct: 0.875, interpolation: 'bicubic', normalize: 'prefetcher' });
+    for (const file of [shipped.path, join(dir, 'model.ofq')]) {
+      const p = await predictPacked(file, { data: folder, workers: 0 });
+      expect(p.images).toBe(60);
+      expect(p.top1).toBe(r.quantTop1);
+    }
+    // The folder's class order does not matter, only the names: drop one class -> the rest still map.
+    const fewer = mkdtempSync(join(tmpdir(), 'ofq-folder-fewer-'));
+    cpSync(join(folder, 'val'), join(fewer, 'val'), { recursive: true });
+    renameSync(join(fewer, 'val', classes[0]), join(fewer, 'val', 'not-a-class'));
+    await expect(predictPacked(shipped.path, { data: fewer, workers: 0 })).rejects.toThrow(/class 'not-a-class' is not one of the packed model's 10 classes \(ofq\.input\.labels\)/);
+    // The report lists the class names.
+    const report = await renderRunReport(dir);
+    expect(report).not.toBeNull();
+    const html = readFileSync(report!, 'utf8');
+    expect(html).toContain(`Classes (10)`);
+    for (const c of classes) expect(html).toContain(c);
   });
 
   it('an interrupted folder run resumes to bit-identical weights (augmentation draws are a function of seed, epoch, slot)', async () => {

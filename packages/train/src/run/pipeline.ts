@@ -20,6 +20,7 @@ import { PhaseTimer } from './phase-timer.js';
 import { ProgressBar, SilentProgress, type ProgressSink } from './progress.js';
 import { renderRunReport } from './report.js';
 import { RUN_MODEL_FILE, formatPackedSize, writeRunModel } from './export-run.js';
+import { RUN_CLASSES_FILE, readRunClasses } from './run-classes.js';
 import { openRunDir } from './run-dir.js';
 import { logLengths } from './run-logs.js';
 import { runStage, type RunControl, type StageHooks, type StageOptions, type StageResult } from './stage.js';
@@ -299,7 +300,7 @@ async function finishStage(
   // The packed format (@ofq/runtime) holds DeiTs only: other architectures ship no model.ofq.
   const shipped =
     recipe.model.arch === 'deit'
-      ? writeRunModel(join(runDir, RUN_MODEL_FILE), st.model as unknown as DeiTModel, r.teacher as unknown as DeiTModel, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 })
+      ? writeRunModel(join(runDir, RUN_MODEL_FILE), st.model as unknown as DeiTModel, r.teacher as unknown as DeiTModel, recipe, { testTop1: quantTop1, fpTestTop1: fpTop1 }, readRunClasses(ctx.runDir))
       : null;
   // Plotted at the last optimizer step of the stage the model came from.
   ctx.metrics.record({ type: 'eval', stage: r2 ? 'stage2' : 'stage1', split: 'test', top1: quantTop1, step: r2 ? r2.steps : r1.steps });
@@ -388,7 +389,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     data = openData(recipe);
     log(`data: ${data.summary}`);
     // Image folders: the class names by index, for predictions and reports.
-    if (data.classes) writeFileAtomic(join(runDir, 'classes.json'), JSON.stringify(data.classes));
+    if (data.classes) writeFileAtomic(join(runDir, RUN_CLASSES_FILE), JSON.stringify(data.classes));
     const ctx: RunContext = {
       recipe,
       runDir,

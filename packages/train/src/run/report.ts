@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderReportFile } from '@ofq/metrics';
+import { readRunClasses } from './run-classes.js';
 
 /** Writes `<runDir>/report.html` with @ofq/metrics' renderer; returns its path (null when nothing was recorded). */
 export async function renderRunReport(runDir: string, log: (l: string) => void = () => undefined): Promise<string | null> {
@@ -8,5 +9,5 @@ export async function renderRunReport(runDir: string, log: (l: string) => void =
     log(`report: ${runDir} has no recorded metrics (meta.json); skipped`);
     return null;
   }
-  return renderReportFile(runDir);
+  return renderReportFile(runDir, { classes: readRunClasses(runDir) ?? undefined });
 }
