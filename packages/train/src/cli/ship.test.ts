@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -30,6 +30,10 @@ describe('ofq export / ofq predict', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (lines.push(String(s)), true));
     expect(await main(['predict', file, '--data', 'mnist', '--subset', String(n), ...quiet])).toBe(0);
     expect(lines.join('')).toBe(`top-1 ${(100 * want).toFixed(2)}% on ${n} images (run's test figure 50.00%)\n`);
+    // An image folder is labelled by class name: a file without names cannot be evaluated on one.
+    const folder = mkdtempSync(join(tmpdir(), 'ofq-ship-folder-'));
+    mkdirSync(join(folder, 'val', 'cat'), { recursive: true });
+    await expect(main(['predict', file, '--data', folder, ...quiet])).rejects.toThrow(/has no class names \(ofq\.input\.labels\)/);
   });
 
   it('bad input is a clear error', async () => {

@@ -11,6 +11,7 @@ import { InterruptedError } from './stage.js';
 import { main } from '../cli.js';
 import { exportRun } from './export-run.js';
 import { predictPacked } from './predict-packed.js';
+import type { FolderInput } from './predict-folder.js';
 import { renderRunReport } from './report.js';
 import { loadPackedModelSync } from '@ofq/runtime';
 
@@ -62,7 +63,7 @@ describe('image-folder pipeline end to end [wasm]', () => {
     // Shipped: the class names and the eval transform travel in the file; predict on the folder's val
     // split (the run's test set) reproduces the run's test figure.
     const shipped = exportRun(dir, { out: join(dir, 'exported.ofq') });
-    const input = loadPackedModelSync(new Uint8Array(readFileSync(shipped.path))).file.input as Record<string, unknown>;
+    const input = loadPackedModelSync(new Uint8Array(readFileSync(shipped.path))).file.input as FolderInput;
     expect(input).toMatchObject({ labels: classes, mean: [0.286, 0.286, 0.286], std: [0.353, 0.353, 0.353], imgSize: 32, cropPct: 0.875, interpolation: 'bicubic', normalize: 'prefetcher' });
     for (const file of [shipped.path, join(dir, 'model.ofq')]) {
       const p = await predictPacked(file, { data: folder, workers: 0 });
