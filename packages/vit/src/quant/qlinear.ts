@@ -102,6 +102,8 @@ export class QLinear implements Module {
 export class QHead extends QLinear {
   constructor(kernel: tf.Variable, bias: tf.Variable | null, o: { bits?: number; gradScaleBatch?: number } = {}) {
     const bits = o.bits ?? 8;
-    super(kernel, bias, { weightBits: bits, weightMethod: 'lsq', actBits: bits, inputGranularity: 'tensor', gradScaleBatch: o.gradScaleBatch });
+    // The reference's 8-bit step floor (docs/decisions.md #19 applies to the LSQ baseline's block weights):
+    // keeps the OFQ model's numbers those of the reference bit for bit.
+    super(kernel, bias, { weightBits: bits, weightMethod: 'lsq', lsqStep: 'clamp', actBits: bits, inputGranularity: 'tensor', gradScaleBatch: o.gradScaleBatch });
   }
 }

@@ -26,7 +26,7 @@ export class QPatchEmbed implements Module {
     this.before = new PixelBias(imgSize, imgSize);
     this.inputQuant = new LSQQuantizer({ bits, granularity: 'channel', autoSign: true, gradScaleBatch: o.gradScaleBatch, name: 'input_quant_fn' });
     this.after = new PixelBias(imgSize, imgSize);
-    this.weightQuant = new LSQWeightQuantizer({ bits, name: 'lsqw_fn' });
+    this.weightQuant = new LSQWeightQuantizer({ bits, name: 'lsqw_fn', stepConstraint: 'clamp' }); // the reference's floor (docs/decisions.md #19)
     this.weightQuant.initFrom(kernel);
   }
 
