@@ -7,19 +7,14 @@ import type { QuantizedWeightRef } from '@ofq/core';
 import type { QKGradientMask } from '@ofq/qkr';
 import type { DeiTConfig } from './config.js';
 import { prefixedRefs, type Module } from './module.js';
-import { collectState, directSpec, loadState, prefixed, takesWeightDecay, type ParamSpec } from './params.js';
+import { collectState, decayGroups, directSpec, loadState, namedParametersOf, prefixed, type NamedParameter, type ParamSpec } from './params.js';
 import type { Block } from './fp/block.js';
 import type { LayerNorm } from './nn/layer-norm.js';
 import { checkImages } from './nn/patchify.js';
 
 export type Naming = 'timm' | 'ofq-reference';
 
-export interface NamedParameter {
-  name: string;
-  variable: tf.Variable;
-  /** Spec §7.2: false for ndim ≤ 1, biases, LSQ steps, shifts, norms, tokens and pos_embed. */
-  decay: boolean;
-}
+export type { NamedParameter } from './params.js';
 
 export interface DeiTModel {
   readonly config: DeiTConfig;
@@ -170,19 +165,11 @@ export class DeiT implements DeiTModel {
 
   namedParameters(naming: Naming = 'timm'): NamedParameter[] {
     this.checkAlive();
-    const out: NamedParameter[] = [];
-    for (const s of this.params(naming)) {
-      const v = s.kind === 'parameter' ? s.variable() : null;
-      if (v) out.push({ name: s.name, variable: v, decay: takesWeightDecay(s.name, s.torchShape) });
-    }
-    return out;
+    return namedParametersOf(this.params(naming));
   }
 
   get trainableVariables(): { decay: tf.Variable[]; noDecay: tf.Variable[] } {
-    const decay: tf.Variable[] = [];
-    const noDecay: tf.Variable[] = [];
-    for (const p of this.namedParameters()) (p.decay ? decay : noDecay).push(p.variable);
-    return { decay, noDecay };
+    return decayGroups(this.namedParameters());
   }
 
   stateDict({ naming = 'timm' }: { naming?: Naming } = {}): Map<string, Tensor> {

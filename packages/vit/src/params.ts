@@ -80,6 +80,31 @@ export function takesWeightDecay(name: string, torchShape: number[]): boolean {
   return !(last === 'pos_embed' || last === 'cls_token' || last === 'dist_token');
 }
 
+export interface NamedParameter {
+  name: string;
+  variable: tf.Variable;
+  /** docs/algorithm.md §7.2: false for ndim ≤ 1, biases, LSQ steps, shifts, norms, tokens and pos_embed. */
+  decay: boolean;
+}
+
+/** The trainable variables among a model's state-dict entries, with their weight-decay group. */
+export function namedParametersOf(specs: ParamSpec[]): NamedParameter[] {
+  const out: NamedParameter[] = [];
+  for (const s of specs) {
+    const v = s.kind === 'parameter' ? s.variable() : null;
+    if (v) out.push({ name: s.name, variable: v, decay: takesWeightDecay(s.name, s.torchShape) });
+  }
+  return out;
+}
+
+/** The two AdamW groups of a model's parameters. */
+export function decayGroups(params: NamedParameter[]): { decay: tf.Variable[]; noDecay: tf.Variable[] } {
+  const decay: tf.Variable[] = [];
+  const noDecay: tf.Variable[] = [];
+  for (const p of params) (p.decay ? decay : noDecay).push(p.variable);
+  return { decay, noDecay };
+}
+
 /** Fresh PyTorch-layout copies of every entry. */
 export function collectState(specs: ParamSpec[]): Map<string, Tensor> {
   const out = new Map<string, Tensor>();

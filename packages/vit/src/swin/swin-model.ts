@@ -7,9 +7,9 @@ import type { QuantizedWeightRef } from '@ofq/core';
 import type { LSQQuantizer } from '@ofq/lsq';
 import type { QKGradientMask } from '@ofq/qkr';
 import { prefixedRefs, type Module } from '../module.js';
-import { collectState, loadState, prefixed, takesWeightDecay, type ParamSpec } from '../params.js';
+import { collectState, decayGroups, loadState, namedParametersOf, prefixed, type NamedParameter, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
-import type { NamedParameter, QKMaskable } from '../model.js';
+import type { QKMaskable } from '../model.js';
 import type { SwinConfig } from './config.js';
 import type { SwinBlock } from './swin-block.js';
 import type { PatchMerging } from './patch-merging.js';
@@ -138,19 +138,11 @@ export class Swin implements SwinModel {
 
   namedParameters(naming: SwinNaming = 'torchvision'): NamedParameter[] {
     this.checkAlive();
-    const out: NamedParameter[] = [];
-    for (const s of this.params(naming)) {
-      const v = s.kind === 'parameter' ? s.variable() : null;
-      if (v) out.push({ name: s.name, variable: v, decay: takesWeightDecay(s.name, s.torchShape) });
-    }
-    return out;
+    return namedParametersOf(this.params(naming));
   }
 
   get trainableVariables(): { decay: tf.Variable[]; noDecay: tf.Variable[] } {
-    const decay: tf.Variable[] = [];
-    const noDecay: tf.Variable[] = [];
-    for (const p of this.namedParameters()) (p.decay ? decay : noDecay).push(p.variable);
-    return { decay, noDecay };
+    return decayGroups(this.namedParameters());
   }
 
   stateDict({ naming = 'torchvision' }: { naming?: SwinNaming } = {}): Map<string, Tensor> {
