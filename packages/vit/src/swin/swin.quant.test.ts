@@ -63,6 +63,22 @@ describe('OFQ Swin conversion (docs/decisions.md #13-#17)', () => {
     for (const m of [fp, q, ref, plain, plainFixed]) m.dispose();
   });
 
+  it('passes quant.lsqStep to every LSQ block weight, the PatchMerging reductions included; the 8-bit head and patch conv keep the reference floor', () => {
+    const fp = createSwin({ ...TINY, seed: 4 }) as Swin;
+    const constraints = (m: Swin) => m.quantizedWeights().map((r) => [r.name, (r.quantizer as unknown as { stepConstraint?: string }).stepConstraint]);
+    for (const lsqStep of ['clamp', 'abs', undefined] as const) {
+      const q = quantizeSwin(fp, { ...W2A2, method: 'lsq', qkr: false, lsqStep });
+      const refs = constraints(q);
+      const reduction = refs.find(([n]) => /reduction/.test(n as string));
+      expect(reduction).toEqual([expect.stringMatching(/reduction/), lsqStep ?? 'abs']);
+      const blocks = refs.filter(([n]) => /(qkv|proj|fc1|fc2|mlp)/.test(n as string) && !/^head/.test(n as string));
+      expect(blocks.length).toBeGreaterThan(8);
+      expect(new Set(blocks.map(([, c]) => c))).toEqual(new Set([lsqStep ?? 'abs']));
+      q.dispose();
+    }
+    fp.dispose();
+  });
+
   it('gives the quantized reduction a zero bias (#15 fix) or PyTorch uniform ±1/√(4C) with referenceInit', () => {
     const fp = createSwin({ ...TINY, seed: 4 }) as Swin;
     const q = quantizeSwin(fp, W2A2);

@@ -79,7 +79,7 @@ export function quantizePatchMerging(fp: PatchMerging, o: SwinQuantOptions, widt
   const [inF, outF] = red.kernel.shape as number[];
   const bias = o.referenceInit ? torchDefaultUniform([outF], inF, seedsOf(o)) : red.bias ? copyVar(red.bias) : zerosVar([outF]);
   const q = new QLinear(copyVar(red.kernel), bias, {
-    weightBits: o.weightBits, weightMethod: o.method === 'lsq' ? 'lsq' : 'statsq', actBits: o.actBits,
+    weightBits: o.weightBits, weightMethod: o.method === 'lsq' ? 'lsq' : 'statsq', lsqStep: o.lsqStep, actBits: o.actBits,
     inputGranularity: 'token', tokens: Math.ceil(width / 2), gradScaleBatch: o.gradScaleBatch,
   });
   const n = fp.norm;
@@ -138,7 +138,7 @@ export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig, options: 
   const c = fp.config;
   const o: SwinQuantOptions = {
     weightBits: quant.weightBits, actBits: quant.actBits, method: quant.method, qkr: quant.qkr,
-    referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch, seeds: new SeedSequence(quant.seed ?? c.seed),
+    referenceInit: quant.referenceInit, gradScaleBatch: quant.gradScaleBatch, lsqStep: quant.lsqStep, seeds: new SeedSequence(quant.seed ?? c.seed),
   };
   const res = stageResolutions(c);
   const report: DroppedQKBias[] = [];
