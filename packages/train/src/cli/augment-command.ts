@@ -40,7 +40,7 @@ export const dataTableCommand: CliCommand = {
     s('from', '<fashion-mnist|mnist>', 'source dataset'),
     s('out', '<dir>', 'folder to write'),
     s('size', '<px>', 'image size (default 64)'),
-    s('limit', '<n>', 'first n images of each split (default all)'),
+    s('limit', '<n>', 'n images of each split, round-robin over the classes (default all)'),
     s('quality', '<q>', 'JPEG quality (default 90)'),
     s('dir', '<idx dir>', 'IDX files to read instead of the default location'),
     QUIET_FLAG,

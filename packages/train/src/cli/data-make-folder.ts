@@ -6,7 +6,8 @@ export const DATA_USAGE = `usage:
   ofq data make-folder --from fashion-mnist|mnist --out <dir> [--size 64] [--limit N] [--quality 90]
 
 Writes an ImageNet-format folder (train/<class>/*.jpg from the training set, val/<class>/*.jpg from the
-test set) for data.dataset 'folder'. --limit keeps the first N images of each split.`;
+test set) for data.dataset 'folder'. --limit keeps N images of each split, round-robin over
+the classes (each class's first images), so no class folder is empty.`;
 
 /** `ofq data <subcommand>`. */
 export async function dataCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
