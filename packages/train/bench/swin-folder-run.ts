@@ -7,7 +7,7 @@
  * `ofq report` and `ofq export` (refused for Swin: the packed format holds DeiT only).
  *
  *   pnpm --filter @ofq/train bench:swin-folder
- *   SWIN_RECIPES=swin-t-w2a2,swin-t-w4a4 SWIN_TRAIN=8 SWIN_VAL=8 SWIN_MICRO=2 SWIN_GLOBAL=4 SWIN_STAGE2_STEPS=1 …
+ *   SWIN_RECIPES=swin-t-w2a2,swin-t-w2a2+lsq SWIN_TRAIN=8 SWIN_VAL=8 SWIN_MICRO=2 SWIN_GLOBAL=4 SWIN_STAGE2_STEPS=2 …
  *
  * Prints per recipe: wall time per phase, seconds per optimizer step (from metrics.jsonl), peak RSS of the
  * trainer process (`/usr/bin/time -f %M`), the summary line. Writes bench/results/swin-folder-run.json.
@@ -23,12 +23,13 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
 const BIN = path.join(ROOT, 'packages/train/src/bin.ts');
 const env = (k: string, d: string) => process.env[k] ?? d;
-const RECIPES = env('SWIN_RECIPES', 'swin-t-w2a2').split(',');
+/** Recipes to run; `<recipe>+lsq` is the LSQ baseline of that recipe (`--set quant.method=lsq`). */
+const RECIPES = env('SWIN_RECIPES', 'swin-t-w2a2,swin-t-w3a3,swin-t-w4a4,swin-t-w2a2+lsq').split(',');
 const TRAIN = Number(env('SWIN_TRAIN', '8'));
 const VAL = Number(env('SWIN_VAL', '8'));
 const MICRO = Number(env('SWIN_MICRO', '2'));
 const GLOBAL = Number(env('SWIN_GLOBAL', '4'));
-const STAGE2_STEPS = Number(env('SWIN_STAGE2_STEPS', '1'));
+const STAGE2_STEPS = Number(env('SWIN_STAGE2_STEPS', '2'));
 const WORK = env('SWIN_WORK', path.join(os.tmpdir(), 'ofq-swin-folder-bench'));
 /** Extra `--set`s after the ones below (comma-separated), e.g. quant.method=lsq. */
 const EXTRA = (process.env.SWIN_SET ?? '').split(',').filter(Boolean);
@@ -110,8 +111,9 @@ async function main(): Promise<void> {
   await makeTeacher(teacher);
   const load = fs.readFileSync('/proc/loadavg', 'utf8').trim();
   const runs: Run[] = [];
-  for (const recipe of RECIPES) {
-    const runDir = path.join(WORK, `run-${recipe}${EXTRA.length ? '-' + EXTRA.join('-').replace(/[^a-z0-9]+/gi, '_') : ''}`);
+  for (const variant of RECIPES) {
+    const [recipe, method] = variant.split('+') as [string, string | undefined];
+    const runDir = path.join(WORK, `run-${variant.replace('+', '-')}`);
     fs.rmSync(runDir, { recursive: true, force: true });
     const sets = [
       `data.dir=${folder}`,
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
       `stage2.maxStepsPerEpoch=${STAGE2_STEPS}`,
       `quant.initBatch=${MICRO}`,
       `eval.batchSize=${MICRO}`,
+      ...(method ? [`quant.method=${method}`] : []),
       ...EXTRA,
     ];
     const args = ['train', '--recipe', recipe, '--out', runDir, '--quiet', ...sets.flatMap((s) => ['--set', s])];
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
     const rep = t.code === 0 ? ofq(['report', runDir], path.join(WORK, `${path.basename(runDir)}-report.log`)) : { code: -1, out: '' };
     const ex = t.code === 0 ? ofq(['export', runDir], path.join(WORK, `${path.basename(runDir)}-export.log`)) : { code: -1, out: '' };
     const run: Run = {
-      recipe,
+      recipe: variant,
       sets: sets.map((s) => s.replace(WORK, '$WORK')),
       exitCode: t.code,
       wallS: t.wallS,
