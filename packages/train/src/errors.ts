@@ -66,3 +66,13 @@ export class InterruptedError extends OfqError {
     super(message, { code: 'E_INTERRUPTED' });
   }
 }
+
+/**
+ * tfjs-backend-wasm aborted (its heap holds at most 4 GiB; a full heap aborts the module in malloc). The
+ * module is dead, so the process cannot go on; the message names the batch size to lower.
+ */
+export class WasmHeapError extends OfqError {
+  constructor(message: string, cause: unknown) {
+    super(message, { code: 'E_WASM_HEAP', cause });
+  }
+}

@@ -8,6 +8,7 @@ export {
   DiskWriteError,
   NonFiniteLossError,
   InterruptedError,
+  WasmHeapError,
 } from './errors.js';
 export { parseIdx, readIdxFile, type IdxArray } from './data/idx.js';
 export { Rng, type RngState } from './data/rng.js';

@@ -25,6 +25,7 @@ import { openRunDir } from './run-dir.js';
 import { logLengths } from './run-logs.js';
 import { runStage, type RunControl, type StageHooks, type StageOptions, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
+import { asWasmHeapError, phaseInProgress } from './wasm-abort.js';
 
 export { MissingDataError };
 
@@ -422,7 +423,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     return await finishStage(ctx, student, { teacher, fpTop1, r1, r2, runInfo, started, report: opts.report !== false });
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
-    throw e;
+    throw asWasmHeapError(e, recipe, phaseInProgress(timer));
   } finally {
     metrics.close();
     student?.model.dispose();

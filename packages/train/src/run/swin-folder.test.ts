@@ -74,6 +74,27 @@ describe('Swin-T paper recipes on an image folder [wasm]', () => {
     expect((err as Error).message).toMatch(/model\.arch is 'swin'; the packed format \(@ofq\/runtime\) holds DeiT models only so far/);
   });
 
+  it("a wasm abort (the 4 GiB heap is full) is a WasmHeapError naming the phase and the batch field to lower, not emscripten's stack", async () => {
+    const recipe = loadRecipe('swin-t-w2a2', [`data.dir=${folder}`, `teacher.weights=${weights}`, 'data.trainSubset=8', ...SHRINK, 'stage2.enabled=false']);
+    const abortIn = (stage: string) => ({
+      onBatch: (_b: unknown, s: string) => {
+        if (s === stage) throw new WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.');
+      },
+    });
+    const run = (stage: string) => train({ recipe, outDir: mkdtempSync(join(tmpdir(), 'ofq-swin-abort-')), quiet: true, report: false, hooks: abortIn(stage) }).catch((e: unknown) => e);
+    const err = (await run('stage1')) as Error;
+    expect(isOfqError(err)).toBe(true);
+    expect(err).toMatchObject({ name: 'WasmHeapError', code: 'E_WASM_HEAP' });
+    expect(err.message).toMatch(/^the wasm backend ran out of memory during stage1 \(tfjs-backend-wasm's heap holds at most 4 GiB.*\): lower stage1\.batchSize \(now 2; stage1\.globalBatch 4 stays, by gradient accumulation\), or eval\.batchSize \(now 8\) for the validation passes\./);
+    expect(err.cause).toBeInstanceOf(WebAssembly.RuntimeError);
+    // Any other error of a step passes through unchanged.
+    const other = await train({
+      recipe, outDir: mkdtempSync(join(tmpdir(), 'ofq-swin-abort-')), quiet: true, report: false,
+      hooks: { onBatch: () => { throw new RangeError('not a wasm abort'); } },
+    }).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(RangeError);
+  });
+
   // W3A3/W4A4 add mixup 0.8 + cutmix 1.0 with label smoothing (soft targets over the 1000-way head's
   // numClasses); the LSQ baseline learns the weight steps of every block and PatchMerging reduction.
   it.each([

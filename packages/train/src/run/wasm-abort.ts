@@ -1,0 +1,54 @@
+// tfjs-backend-wasm addresses at most 4 GiB; a tensor that does not fit aborts the module inside malloc
+// (`RuntimeError: Aborted()`, an emscripten stack). That is a size the user chose, so it is reported
+// as a WasmHeapError naming the phase and the batch field to lower.
+import type { Recipe } from '../recipe/schema.js';
+import { WasmHeapError } from '../errors.js';
+import type { PhaseTimer } from './phase-timer.js';
+
+/** The pipeline's phases in order (the keys of PhaseTimer.seconds and summary.json's timings). */
+const PHASES = ['setup', 'teacher', 'testFp', 'init', 'stage1', 'stage2', 'testQuant', 'report'] as const;
+
+/** The phase in progress: the first one the timer has not closed. */
+export function phaseInProgress(timer: PhaseTimer): string {
+  return PHASES.find((p) => !(p in timer.seconds)) ?? 'report';
+}
+
+/** True for the error tfjs-backend-wasm throws when its module aborts. */
+function isWasmAbort(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError && /^Aborted\(/.test(e.message);
+}
+
+function micro(field: string, s: { batchSize: number; globalBatch?: number }): string {
+  const keep = s.globalBatch !== undefined ? `${field}.globalBatch ${s.globalBatch} stays, by gradient accumulation` : `set ${field}.globalBatch=${s.batchSize} to keep the global batch`;
+  return `${field}.batchSize (now ${s.batchSize}; ${keep})`;
+}
+
+function advice(recipe: Recipe, phase: string): string {
+  const ev = `eval.batchSize (now ${recipe.eval.batchSize})`;
+  switch (phase) {
+    case 'setup':
+    case 'teacher':
+      return recipe.teacher.train ? `lower ${micro('teacher.train', recipe.teacher.train)} or ${ev}` : `the FP model does not fit: use a smaller model or --backend tensorflow`;
+    case 'init':
+      return `lower quant.initBatch (now ${recipe.quant.initBatch})`;
+    case 'stage1':
+      return `lower ${micro('stage1', recipe.stage1)}, or ${ev} for the validation passes`;
+    case 'stage2': {
+      const s2 = recipe.stage2.batchSize === undefined ? recipe.stage1 : { batchSize: recipe.stage2.batchSize, globalBatch: recipe.stage2.globalBatch };
+      return `lower ${micro(recipe.stage2.batchSize === undefined ? 'stage1' : 'stage2', s2)} (stage 2 uses ${recipe.stage2.batchSize === undefined ? "stage 1's" : 'its own'}), or ${ev}`;
+    }
+    default:
+      return `lower ${ev}`;
+  }
+}
+
+/** `e` as a WasmHeapError when it is a wasm abort during `phase` of `recipe`'s run, else `e` itself. */
+export function asWasmHeapError(e: unknown, recipe: Recipe, phase: string): unknown {
+  if (!isWasmAbort(e)) return e;
+  return new WasmHeapError(
+    `the wasm backend ran out of memory during ${phase} (tfjs-backend-wasm's heap holds at most 4 GiB, and the ` +
+      `aborted module cannot continue): ${advice(recipe, phase)}. Checkpoints already saved are intact, but --resume keeps ` +
+      `the recipe: start a new run with the smaller size, or train on --backend tensorflow`,
+    e,
+  );
+}
