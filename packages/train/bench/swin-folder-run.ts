@@ -28,6 +28,8 @@ const RECIPES = env('SWIN_RECIPES', 'swin-t-w2a2,swin-t-w3a3,swin-t-w4a4,swin-t-
 const TRAIN = Number(env('SWIN_TRAIN', '8'));
 const VAL = Number(env('SWIN_VAL', '8'));
 const MICRO = Number(env('SWIN_MICRO', '2'));
+/** The LSQ baseline's micro-batch: its learned weight steps need ≈250 MiB more than OFQ, and 2 images overflow the 4 GiB wasm heap. */
+const LSQ_MICRO = Number(env('SWIN_LSQ_MICRO', '1'));
 const GLOBAL = Number(env('SWIN_GLOBAL', '4'));
 const STAGE2_STEPS = Number(env('SWIN_STAGE2_STEPS', '2'));
 const WORK = env('SWIN_WORK', path.join(os.tmpdir(), 'ofq-swin-folder-bench'));
@@ -36,6 +38,7 @@ const EXTRA = (process.env.SWIN_SET ?? '').split(',').filter(Boolean);
 
 interface Run {
   recipe: string;
+  microBatch: number;
   sets: string[];
   exitCode: number;
   wallS: number;
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
   for (const variant of RECIPES) {
     const [recipe, method] = variant.split('+') as [string, string | undefined];
     const runDir = path.join(WORK, `run-${variant.replace('+', '-')}`);
+    const micro = method === 'lsq' ? LSQ_MICRO : MICRO;
     fs.rmSync(runDir, { recursive: true, force: true });
     const sets = [
       `data.dir=${folder}`,
@@ -123,13 +127,12 @@ async function main(): Promise<void> {
       'data.workers=1',
       'stage1.epochs=1',
       'stage1.cooldownEpochs=0',
-      'stage1.warmupEpochs=0',
-      `stage1.batchSize=${MICRO}`,
+      `stage1.batchSize=${micro}`,
       `stage1.globalBatch=${GLOBAL}`,
       `stage2.epochs=1`,
       `stage2.maxStepsPerEpoch=${STAGE2_STEPS}`,
-      `quant.initBatch=${MICRO}`,
-      `eval.batchSize=${MICRO}`,
+      `quant.initBatch=${micro}`,
+      `eval.batchSize=${micro}`,
       ...(method ? [`quant.method=${method}`] : []),
       ...EXTRA,
     ];
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
     const ex = t.code === 0 ? ofq(['export', runDir], path.join(WORK, `${path.basename(runDir)}-export.log`)) : { code: -1, out: '' };
     const run: Run = {
       recipe: variant,
+      microBatch: micro,
       sets: sets.map((s) => s.replace(WORK, '$WORK')),
       exitCode: t.code,
       wallS: t.wallS,
