@@ -24,7 +24,7 @@ for (const backend of TEST_BACKENDS) {
       expect(r.backend).toBe(backend);
       expect(r.kernels).toEqual(
         backend === 'wasm'
-          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', ...CONV.slice(1), 'MaxPoolGrad', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad']
+          ? ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', ...CONV.slice(1), 'MaxPoolGrad', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad', 'Mean', 'OfqStatsQuantize']
           : ['BatchMatMul', '_FusedMatMul', 'Erf', 'Exp', 'Sum', ...CONV, 'OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
       );
       expect(accelStatus()).toEqual([r]);
@@ -37,7 +37,7 @@ for (const backend of TEST_BACKENDS) {
       expect(r.engine).toBe('wasm');
       expect(r.kernels).toEqual(
         backend === 'wasm'
-          ? [...CONV_MISSING_ON_WASM, 'MaxPoolGrad', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad', 'Sum']
+          ? [...CONV_MISSING_ON_WASM, 'MaxPoolGrad', 'Identity', 'Slice', 'SplitV', 'Unpack', 'OfqLsqQuantize', 'OfqLsqQuantizeGrad', 'Sum', 'Mean', 'OfqStatsQuantize']
           : ['OfqLsqQuantize', 'OfqLsqQuantizeGrad'],
       );
       if (!nativeAddonAvailable()) expect(() => installAccel({ engine: 'native' })).toThrow(/native engine unavailable.*build:native/); // more in native.test.ts

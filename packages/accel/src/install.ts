@@ -16,7 +16,8 @@ import { sumKernel, unaryKernel } from './kernels/elementwise.js';
 import { lsqQuantizeGradKernel, lsqQuantizeKernel } from './kernels/lsq.js';
 import { lsqQuantizeGradWasmKernel, lsqQuantizeWasmKernel } from './kernels/lsq-wasm.js';
 import { simdKernelsFor } from './kernels/simd-module.js';
-import { simdSumKernel } from './kernels/sum-wasm.js';
+import { simdMeanKernel, simdSumKernel } from './kernels/sum-wasm.js';
+import { statsQuantizeWasmKernel } from './kernels/statsq-wasm.js';
 import { convKernels } from './kernels/conv-kernels.js';
 import { maxPoolGradKernel } from './kernels/max-pool-grad.js';
 import { cpuMemory, isWasmBackend, wasmMemory, type TensorMemory } from './tensor-memory.js';
@@ -164,6 +165,8 @@ function installBackendKernels(ctx: InstallContext, convRun: MatMulRunner | unde
     replace(backendName, lsqQuantizeWasmKernel(simd), stock);
     replace(backendName, lsqQuantizeGradWasmKernel(simd), stock);
     replace(backendName, simdSumKernel(simd, tf.getKernel('Sum', backendName)), stock);
+    replace(backendName, simdMeanKernel(simd, tf.getKernel('Mean', backendName)), stock);
+    replace(backendName, statsQuantizeWasmKernel(simd), stock);
   } else {
     replace(backendName, lsqQuantizeKernel(backendName, ctx.mem), stock);
     replace(backendName, lsqQuantizeGradKernel(backendName, ctx.mem), stock);

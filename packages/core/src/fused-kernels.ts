@@ -29,6 +29,22 @@ export interface LSQKernelAttrs {
   axis: number;
 }
 
+/**
+ * StatsQ forward: `y = s·(round_half_even(clip(w/s, −1, clipHigh)·n − 0.5) + 0.5)/n`, elementwise,
+ * every op in float32 and in this order (so a kernel gives the composite's bits). Inputs `{ w, scale }`
+ * (float32; `scale` 1-D with `w`'s last dimension, the per-channel StatsQ scale already floored).
+ * Attributes {@link StatsQKernelAttrs}. Output: float32, the shape of w. The composite in @ofq/statsq
+ * is the definition.
+ */
+export const STATSQ_QUANTIZE_KERNEL = 'OfqStatsQuantize';
+
+export interface StatsQKernelAttrs {
+  /** n = 2^(bits−1): the number of levels on each side of zero. */
+  levels: number;
+  /** Upper clip edge in units of s (just below 1, so the top code stays in the grid). */
+  clipHigh: number;
+}
+
 /** Whether the active backend has a kernel registered under `name` (never initialises a backend). */
 export function hasKernel(name: string): boolean {
   const backend = getBackend();

@@ -17,4 +17,6 @@ export {
   type WritableEntry,
 } from './safetensors.js';
 export { setBackend, BackendUnavailableError, type BackendChoice } from './backend.js';
-export { LSQ_QUANTIZE_KERNEL, LSQ_QUANTIZE_GRAD_KERNEL, hasKernel, type LSQKernelAttrs } from './fused-kernels.js';
+export {
+  LSQ_QUANTIZE_KERNEL, LSQ_QUANTIZE_GRAD_KERNEL, STATSQ_QUANTIZE_KERNEL, hasKernel, type LSQKernelAttrs, type StatsQKernelAttrs,
+} from './fused-kernels.js';

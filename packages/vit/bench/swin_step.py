@@ -1,9 +1,10 @@
 """PyTorch counterpart of swin-step.ts: one forward + backward step (no optimizer update) of
-torchvision's swin_t at 224², cross-entropy on random labels, train mode, float32.
+torchvision's swin_t at 224², cross-entropy on random labels, train mode, float32; with
+BENCH_CHILD=torch-w2a2-qkr the same model with the OFQ W2A2-QKR modules (swin_w2a2_qkr.py).
 
     /usr/bin/python3 bench/swin_step.py            (env: BENCH_BATCH=8, BENCH_STEPS=1, BENCH_THREADS=2)
 
-Prints one line `RESULT {json}` (median step time after one warm-up step, peak RSS).
+Prints one line `RESULT {json}` (median step time after a one-micro-batch warm-up, peak RSS).
 """
 import json
 import os
@@ -23,7 +24,12 @@ THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 def main() -> None:
     torch.set_num_threads(THREADS)
     torch.manual_seed(1)
-    model = torchvision.models.swin_t(num_classes=1000)
+    variant = os.environ.get("BENCH_CHILD", "torch-fp")
+    if variant == "torch-w2a2-qkr":
+        from swin_w2a2_qkr import quantized_swin_t
+        model = quantized_swin_t(bits=2)
+    else:
+        model = torchvision.models.swin_t(num_classes=1000)
     model.train()
     chunks = BATCH // MICRO
     xs = [torch.randn(MICRO, 3, 224, 224) for _ in range(chunks)]
@@ -37,10 +43,10 @@ def main() -> None:
             loss_fn(model(x), y).backward()
         return (time.perf_counter() - t0) * 1000
 
-    step()  # warm-up
+    loss_fn(model(xs[0]), ys[0]).backward()  # warm-up: one micro-batch
     ms = [step() for _ in range(STEPS)]
     print("RESULT " + json.dumps({
-        "variant": "torch-fp", "backend": f"torch {torch.__version__} ({torch.get_num_threads()} threads)",
+        "variant": variant, "backend": f"torch {torch.__version__} ({torch.get_num_threads()} threads)",
         "batch": BATCH, "microBatch": MICRO, "stepMs": ms, "medianMs": statistics.median(ms),
         "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD kernels of simd.wat (1.7 kB), instantiated on tfjs-backend-wasm's own
+ * The WebAssembly SIMD kernels of simd.wat (2 kB), instantiated on tfjs-backend-wasm's own
  * WebAssembly.Memory so they read and write tensors where they lie: no copies, no JS loops.
  */
 import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
@@ -13,6 +13,7 @@ export interface SimdKernels {
   bwd_channel(dy: number, x: number, s: number, dx: number, acc: number, rows: number, c: number, qn: number, qp: number): void;
   sum_leading(x: number, out: number, rows: number, cols: number): void;
   sum_trailing(x: number, out: number, rows: number, cols: number): void;
+  statsq_fwd(w: number, s: number, y: number, rows: number, c: number, n: number, high: number): void;
 }
 
 /** The members of tfjs-backend-wasm's BackendWasm these kernels use. */

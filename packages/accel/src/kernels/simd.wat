@@ -1,5 +1,5 @@
-;; SIMD kernels on tfjs-backend-wasm's own heap (imported memory: zero copies): fused LSQ
-;; fake-quantization and Sum over a leading or trailing block of axes.
+;; SIMD kernels on tfjs-backend-wasm's own heap (imported memory: zero copies): fused LSQ and
+;; StatsQ fake-quantization and Sum over a leading or trailing block of axes.
 ;; Compiled to src/kernels/simd.wasm.generated.ts by `pnpm --filter @ofq/accel build:wasm`.
 ;; LSQ:
 ;; Pointers are byte offsets into the heap; every float op is a float32 op, as in the composite:
@@ -243,6 +243,63 @@
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $l)))
         (f32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $s))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; StatsQ forward for `rows` rows of `c` elements, scale s[j] for column j (every op float32, in the
+  ;; composite's order): v = min(max(w/s, -1), high)·n − 0.5, k = nearest(v) (ties to even),
+  ;; y = ((k + 0.5)/n)·s.
+  (func (export "statsq_fwd") (param $w i32) (param $s i32) (param $y i32) (param $rows i32) (param $c i32) (param $n f32) (param $high f32)
+    (local $r i32) (local $j i32) (local $end4 i32) (local $row i32) (local $off i32)
+    (local $vs v128) (local $vn v128) (local $vhigh v128) (local $vlow v128) (local $vhalf v128) (local $sv f32)
+    (local.set $vn (f32x4.splat (local.get $n)))
+    (local.set $vhigh (f32x4.splat (local.get $high)))
+    (local.set $vlow (f32x4.splat (f32.const -1)))
+    (local.set $vhalf (f32x4.splat (f32.const 0.5)))
+    (local.set $end4 (i32.and (local.get $c) (i32.const -4)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.shl (i32.mul (local.get $r) (local.get $c)) (i32.const 2)))
+        (local.set $j (i32.const 0))
+        (block $done4
+          (loop $l4
+            (br_if $done4 (i32.ge_u (local.get $j) (local.get $end4)))
+            (local.set $vs (v128.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $off (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+            (v128.store (i32.add (local.get $y) (local.get $off))
+              (f32x4.mul
+                (f32x4.div
+                  (f32x4.add
+                    (f32x4.nearest (f32x4.sub
+                      (f32x4.mul (f32x4.min (f32x4.max
+                        (f32x4.div (v128.load (i32.add (local.get $w) (local.get $off))) (local.get $vs))
+                        (local.get $vlow)) (local.get $vhigh)) (local.get $vn))
+                      (local.get $vhalf)))
+                    (local.get $vhalf))
+                  (local.get $vn))
+                (local.get $vs)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $l4)))
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $j) (local.get $c)))
+            (local.set $sv (f32.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $off (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+            (f32.store (i32.add (local.get $y) (local.get $off))
+              (f32.mul
+                (f32.div
+                  (f32.add
+                    (f32.nearest (f32.sub
+                      (f32.mul (f32.min (f32.max
+                        (f32.div (f32.load (i32.add (local.get $w) (local.get $off))) (local.get $sv))
+                        (f32.const -1)) (local.get $high)) (local.get $n))
+                      (f32.const 0.5)))
+                    (f32.const 0.5))
+                  (local.get $n))
+                (local.get $sv)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $l)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowLoop))))
 )

@@ -101,6 +101,8 @@ export const RecipeSchema = z
         windowSize: z.number().int().positive().optional(),
         /** Swin: stochastic depth of the last block (0 in the paper recipes). */
         stochasticDepthProb: z.number().min(0).max(0.99).optional(),
+        /** Swin: recompute each block in the backward pass (about 4× less activation memory, one more forward of compute; same gradients). */
+        gradientCheckpointing: z.boolean().optional(),
         mlpRatio: z.number().positive().default(4),
         numClasses: z.number().int().positive(),
         /** DeiT only: the distillation token and head (default true). */
@@ -115,12 +117,13 @@ export const RecipeSchema = z
           if (m.depth === undefined) bad('depth', 'a DeiT needs depth (blocks)');
           if (typeof m.numHeads !== 'number') bad('numHeads', 'a DeiT takes one head count');
           else if (m.embedDim % m.numHeads !== 0) bad('numHeads', 'embedDim must be a multiple of numHeads');
-          for (const k of ['depths', 'windowSize', 'stochasticDepthProb'] as const) if (m[k] !== undefined) bad(k, `${k} is a Swin field (set model.arch: swin)`);
+          for (const k of ['depths', 'windowSize', 'stochasticDepthProb', 'gradientCheckpointing'] as const) if (m[k] !== undefined) bad(k, `${k} is a Swin field (set model.arch: swin)`);
         } else {
           if (!m.depths) bad('depths', 'a Swin needs depths (blocks per stage)');
           if (m.windowSize === undefined) bad('windowSize', 'a Swin needs windowSize');
           if (!Array.isArray(m.numHeads) || (m.depths && m.numHeads.length !== m.depths.length)) bad('numHeads', 'a Swin takes one head count per stage (as many as depths)');
           for (const k of ['depth', 'distilled'] as const) if (m[k] !== undefined) bad(k, `${k} is a DeiT field`);
+          if (m.gradientCheckpointing && (m.stochasticDepthProb ?? 0) > 0) bad('gradientCheckpointing', 'gradient checkpointing recomputes each block, so it needs stochasticDepthProb 0 (stochastic depth is random)');
         }
       }),
     quant: z

@@ -37,7 +37,7 @@ export const MODEL_ARCHS: Record<Recipe['model']['arch'], ModelArch> = {
   deit: {
     fpNaming: 'timm',
     cgaSelect: DEFAULT_CGA_PATTERNS,
-    createFP: ({ arch: _a, preset, depth, numHeads, distilled, depths: _d, windowSize: _w, stochasticDepthProb: _s, ...m }, seed) =>
+    createFP: ({ arch: _a, preset, depth, numHeads, distilled, depths: _d, windowSize: _w, stochasticDepthProb: _s, gradientCheckpointing: _g, ...m }, seed) =>
       asTrain(createDeiT({ ...(preset ? { preset: preset as 'deit-tiny' } : {}), ...m, depth, numHeads: numHeads as number, distilled: distilled ?? true, seed })),
     quantize: (fp, quant) => asTrain(quantizeDeiT(fp as unknown as DeiTModel, quant)),
   },
@@ -45,12 +45,19 @@ export const MODEL_ARCHS: Record<Recipe['model']['arch'], ModelArch> = {
     fpNaming: 'torchvision',
     // The reference's Swin CGA loop: module names ending in fc1, fc2, .v, proj or reduction.
     cgaSelect: ['features.*.*.attn.v.weight', 'features.*.*.attn.proj.weight', 'features.*.*.mlp.fc1.weight', 'features.*.*.mlp.fc2.weight', 'features.*.reduction.weight'],
-    createFP: ({ arch: _a, preset, depth: _d, distilled: _x, numHeads, depths, windowSize, stochasticDepthProb, ...m }, seed) =>
-      asTrain(createSwin({
+    createFP: ({ arch: _a, preset, depth: _d, distilled: _x, numHeads, depths, windowSize, stochasticDepthProb, gradientCheckpointing, ...m }, seed) => {
+      const swin = createSwin({
         ...(preset ? { preset: preset as 'swin-t' } : {}), ...m, numHeads: numHeads as number[], depths, windowSize,
         stochasticDepthProb: stochasticDepthProb ?? 0, seed,
-      })),
-    quantize: (fp, quant) => asTrain(quantizeSwin(fp as unknown as SwinModel, quant)),
+      });
+      swin.gradientCheckpointing = gradientCheckpointing ?? false;
+      return asTrain(swin);
+    },
+    quantize: (fp, quant) => {
+      const swin = quantizeSwin(fp as unknown as SwinModel, quant);
+      swin.gradientCheckpointing = (fp as unknown as SwinModel).gradientCheckpointing;
+      return asTrain(swin);
+    },
   },
 };
 

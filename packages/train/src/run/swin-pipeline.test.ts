@@ -13,10 +13,10 @@ import { evaluateRun } from './evaluate-run.js';
 /** A tiny Swin on MNIST-sized inputs: 28 / patch 2 = 14×14 in 2×2 shifted windows of 7, then one 7×7 window. */
 const TINY_SWIN = { arch: 'swin', imgSize: 28, patchSize: 2, inChans: 1, embedDim: 8, depths: [2, 2], numHeads: [1, 2], windowSize: 7, mlpRatio: 2, numClasses: 10 };
 
-function tinySwinRecipe() {
+function tinySwinRecipe(model: Record<string, unknown> = {}) {
   const raw = structuredClone(readRecipeSource('mnist-micro').raw) as Record<string, any>;
   raw.name = 'mnist-swin-tiny';
-  raw.model = TINY_SWIN;
+  raw.model = { ...TINY_SWIN, ...model };
   Object.assign(raw.data, { trainSubset: 64, valSize: 16, testSubset: 16 });
   Object.assign(raw.teacher.train, { epochs: 1, maxStepsPerEpoch: 2, batchSize: 8 });
   Object.assign(raw.stage1, { epochs: 1, maxStepsPerEpoch: 2, batchSize: 8 });
@@ -65,5 +65,26 @@ describe('Swin in the pipeline', () => {
     const ev = await evaluateRun(dir);
     expect(ev.fpTop1).toBeCloseTo(r.fpTop1, 10);
     expect(ev.quantTop1).toBeCloseTo(r.quantTop1, 10);
+  });
+
+  it('model.gradientCheckpointing (Swin only) trains to the same losses and accuracies bit for bit, and is refused for a DeiT or with stochastic depth', async () => {
+    const arch = MODEL_ARCHS.swin;
+    const fp = arch.createFP(tinySwinRecipe({ gradientCheckpointing: true }).model, 1);
+    const q = arch.quantize(fp, { weightBits: 2, actBits: 2, qkr: true, method: 'ofq' });
+    expect([(fp as unknown as { gradientCheckpointing: boolean }).gradientCheckpointing, (q as unknown as { gradientCheckpointing: boolean }).gradientCheckpointing]).toEqual([true, true]);
+    q.dispose();
+    fp.dispose();
+    const losses = async (model: Record<string, unknown>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ofq-swin-ck-'));
+      const r = await train({ recipe: tinySwinRecipe(model), outDir: dir, quiet: true, report: false });
+      const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return { steps: lines.filter((l) => l.type === 'train').map((l) => l.loss), top1: [r.fpTop1, r.quantTop1] };
+    };
+    const plain = await losses({});
+    expect(plain.steps.length).toBe(4);
+    expect(await losses({ gradientCheckpointing: true })).toEqual(plain);
+    expect(() => loadRecipe('mnist-micro', ['model.gradientCheckpointing=true'])).toThrow(/model\.gradientCheckpointing: gradientCheckpointing is a Swin field/);
+    expect(() => validateRecipe({ ...structuredClone(readRecipeSource('swin-t-w2a2').raw) as object, model: { ...(readRecipeSource('swin-t-w2a2').raw as any).model, gradientCheckpointing: true, stochasticDepthProb: 0.1 } }))
+      .toThrow(/model\.gradientCheckpointing: gradient checkpointing recomputes each block, so it needs stochasticDepthProb 0/);
   });
 });

@@ -12,6 +12,7 @@ import type { LayerNorm } from '../nn/layer-norm.js';
 import type { QKMaskable } from '../model.js';
 import type { SwinConfig } from './config.js';
 import type { SwinBlock } from './swin-block.js';
+import { checkpointed } from '../nn/checkpoint.js';
 import type { PatchMerging } from './patch-merging.js';
 import type { SwinPatchEmbed } from './swin-patch-embed.js';
 
@@ -21,6 +22,8 @@ export type SwinNaming = 'torchvision' | 'ofq-reference';
 export interface SwinModel {
   readonly config: SwinConfig;
   predict(x: Tensor4D): Tensor2D;
+  /** Training forwards recompute each block in the backward pass (less memory, one more forward of compute). */
+  gradientCheckpointing: boolean;
   /** Training forward: logits (`dist` is always null: Swin has one head). */
   forwardTrain(x: Tensor4D): { cls: Tensor2D; dist: Tensor2D | null };
   namedParameters(naming?: SwinNaming): NamedParameter[];
@@ -60,6 +63,12 @@ export class Swin implements SwinModel {
   readonly norm: LayerNorm;
   readonly head: Module;
   private disposed = false;
+  /**
+   * Training forwards recompute each block in the backward pass instead of keeping its intermediates
+   * (`checkpointed`): a quantized Swin-T's activation memory per image drops about tenfold, for
+   * one more forward pass of compute. Off by default; the gradients are the same either way.
+   */
+  gradientCheckpointing = false;
   /** Set by quantizeSwin with QKR: the largest dropped pretrained q/k bias per block, in order (docs/decisions.md #14). */
   conversionReport?: {
     droppedQKBiases: Array<{ maxAbsQBias: number; maxAbsKBias: number }>;
@@ -96,7 +105,7 @@ export class Swin implements SwinModel {
       let h: Tensor = this.patchEmbed.apply(x);
       outs.push(h);
       this.stages.forEach((blocks, i) => {
-        for (const b of blocks) h = train ? b.applyTrain(h) : b.apply(h);
+        for (const b of blocks) h = train ? this.trainBlock(b, h) : b.apply(h);
         outs.push(h);
         if (i < this.merges.length) {
           h = this.merges[i].apply(h);
@@ -105,6 +114,14 @@ export class Swin implements SwinModel {
       });
       return outs;
     });
+  }
+
+  private trainBlock(b: SwinBlock, h: Tensor): Tensor {
+    if (!this.gradientCheckpointing) return b.applyTrain(h);
+    if (b.dropPathProb > 0) {
+      throw new Error('Swin: gradient checkpointing recomputes each block, so it cannot be combined with stochastic depth (random); set stochasticDepthProb to 0');
+    }
+    return checkpointed((t) => b.apply(t), h, namedParametersOf(b.params()).map((p) => p.variable));
   }
 
   /** The head input: final norm, then the average over the map, `[B, C]`. */

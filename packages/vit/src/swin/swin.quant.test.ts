@@ -160,6 +160,33 @@ for (const backend of TEST_BACKENDS.filter((b) => b === 'wasm')) {
       model.dispose();
     });
 
+    it('gradient checkpointing gives the same loss and the same bits of every gradient (FP, QKR, plain, LSQ), leaks nothing, refuses stochastic depth', () => {
+      const x = images(2, 5);
+      const bitsOf = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+      for (const quant of [undefined, W2A2, { ...W2A2, qkr: false }, { ...W2A2, method: 'lsq' as const, weightBits: 3 }]) {
+        const model = createSwin({ ...TINY, seed: 3, quant }) as Swin;
+        if (quant) initActivationSteps(model, x);
+        const vars = model.namedParameters().map((p) => p.variable);
+        const step = () => tf.variableGrads(() => tf.mean(tf.square(model.forwardTrain(x).cls)) as tf.Scalar, vars);
+        const plain = step();
+        model.gradientCheckpointing = true;
+        const before = tf.memory().numTensors;
+        const ck = step();
+        expect(tf.memory().numTensors - before).toBe(1 + Object.keys(ck.grads).length); // only what it hands out
+        expect(bitsOf(ck.value)).toEqual(bitsOf(plain.value));
+        expect(Object.keys(ck.grads).sort()).toEqual(Object.keys(plain.grads).sort());
+        expect(Object.keys(ck.grads)).toHaveLength(vars.length);
+        for (const k of Object.keys(plain.grads)) expect(bitsOf(ck.grads[k]), `${quant ? 'quant' : 'fp'} ${k}`).toEqual(bitsOf(plain.grads[k]));
+        tf.dispose([plain.value, ck.value, ...Object.values(plain.grads), ...Object.values(ck.grads)]);
+        model.dispose();
+      }
+      const dropping = createSwin({ ...TINY, stochasticDepthProb: 0.1 }) as Swin;
+      dropping.gradientCheckpointing = true;
+      expect(() => dropping.forwardTrain(x)).toThrow(/gradient checkpointing .* stochastic depth/);
+      dropping.dispose();
+      x.dispose();
+    });
+
     it('round-trips a quantized state dict through safetensors (QKR, plain, LSQ weights)', () => {
       const x = images(1, 3);
       for (const quant of [W2A2, { ...W2A2, qkr: false }, { ...W2A2, method: 'lsq' as const, weightBits: 3 }]) {
