@@ -23,13 +23,22 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
 const BIN = path.join(ROOT, 'packages/train/src/bin.ts');
 const env = (k: string, d: string) => process.env[k] ?? d;
-/** Recipes to run; `<recipe>+lsq` is the LSQ baseline of that recipe (`--set quant.method=lsq`). */
-const RECIPES = env('SWIN_RECIPES', 'swin-t-w2a2,swin-t-w3a3,swin-t-w4a4,swin-t-w2a2+lsq').split(',');
+/**
+ * Recipes to run; `<recipe>+lsq` is the LSQ baseline of that recipe (`--set quant.method=lsq`),
+ * `<recipe>+ckpt` trains with `model.gradientCheckpointing` at a larger micro-batch.
+ */
+const RECIPES = env('SWIN_RECIPES', 'swin-t-w2a2,swin-t-w3a3,swin-t-w4a4,swin-t-w2a2+lsq,swin-t-w2a2+ckpt').split(',');
 const TRAIN = Number(env('SWIN_TRAIN', '8'));
 const VAL = Number(env('SWIN_VAL', '8'));
 const MICRO = Number(env('SWIN_MICRO', '2'));
 /** The LSQ baseline's micro-batch: its learned weight steps need ≈250 MiB more than OFQ, and 2 images overflow the 4 GiB wasm heap. */
 const LSQ_MICRO = Number(env('SWIN_LSQ_MICRO', '1'));
+/** The micro-batch with gradient checkpointing (one block's activations are kept instead of all). */
+const CKPT_MICRO = Number(env('SWIN_CKPT_MICRO', '4'));
+const MODIFIERS: Record<string, { micro: number; sets: string[] }> = {
+  lsq: { micro: LSQ_MICRO, sets: ['quant.method=lsq'] },
+  ckpt: { micro: CKPT_MICRO, sets: ['model.gradientCheckpointing=true'] },
+};
 const GLOBAL = Number(env('SWIN_GLOBAL', '4'));
 const STAGE2_STEPS = Number(env('SWIN_STAGE2_STEPS', '2'));
 const WORK = env('SWIN_WORK', path.join(os.tmpdir(), 'ofq-swin-folder-bench'));
@@ -115,9 +124,10 @@ async function main(): Promise<void> {
   const load = fs.readFileSync('/proc/loadavg', 'utf8').trim();
   const runs: Run[] = [];
   for (const variant of RECIPES) {
-    const [recipe, method] = variant.split('+') as [string, string | undefined];
+    const [recipe, mod] = variant.split('+') as [string, string | undefined];
+    if (mod !== undefined && !MODIFIERS[mod]) throw new Error(`SWIN_RECIPES: unknown modifier '+${mod}' (${Object.keys(MODIFIERS).join(', ')})`);
     const runDir = path.join(WORK, `run-${variant.replace('+', '-')}`);
-    const micro = method === 'lsq' ? LSQ_MICRO : MICRO;
+    const micro = mod ? MODIFIERS[mod]!.micro : MICRO;
     fs.rmSync(runDir, { recursive: true, force: true });
     const sets = [
       `data.dir=${folder}`,
@@ -133,7 +143,7 @@ async function main(): Promise<void> {
       `stage2.maxStepsPerEpoch=${STAGE2_STEPS}`,
       `quant.initBatch=${micro}`,
       `eval.batchSize=${micro}`,
-      ...(method ? [`quant.method=${method}`] : []),
+      ...(mod ? MODIFIERS[mod]!.sets : []),
       ...EXTRA,
     ];
     const args = ['train', '--recipe', recipe, '--out', runDir, '--quiet', ...sets.flatMap((s) => ['--set', s])];
