@@ -26,6 +26,7 @@ import { logLengths } from './run-logs.js';
 import { runStage, type RunControl, type StageHooks, type StageOptions, type StageResult } from './stage.js';
 import { makeCGAStepper } from './cga-stepper.js';
 import { asWasmHeapError, phaseInProgress } from './wasm-abort.js';
+import { cleanUp } from './clean-up.js';
 
 export { MissingDataError };
 
@@ -383,6 +384,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let student: Student | null = null;
   let data: DataSources | null = null;
   const metrics = new StageRouter(new JsonlSink(join(runDir, 'train-log.jsonl')));
+  let failing = false;
   try {
     checkInputs(recipe);
     const runInfo = updateRunInfo(runDir, recipe, opts.backend);
@@ -423,13 +425,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     return await finishStage(ctx, student, { teacher, fpTop1, r1, r2, runInfo, started, report: opts.report !== false });
   } catch (e) {
     if (e instanceof InterruptedError) e.runDir = runDir;
+    failing = true;
     throw asWasmHeapError(e, recipe, phaseInProgress(timer));
   } finally {
-    metrics.close();
-    student?.model.dispose();
-    teacher?.dispose();
-    await data?.close();
-    run.lock.release();
+    await cleanUp([() => metrics.close(), () => student?.model.dispose(), () => teacher?.dispose(), () => data?.close(), () => run.lock.release()], failing);
   }
 }
 

@@ -1,6 +1,8 @@
 // tfjs-backend-wasm addresses at most 4 GiB; a tensor that does not fit aborts the module inside malloc
-// (`RuntimeError: Aborted()`, an emscripten stack). That is a size the user chose, so it is reported
-// as a WasmHeapError naming the phase and the batch field to lower.
+// (`RuntimeError: Aborted()`, an emscripten stack). When the abort unwinds through a tf.tidy, the tidy's
+// cleanup calls into the dead module and that error replaces it (`RuntimeError: memory access out of
+// bounds`). Either is, at the sizes of a run, a size the user chose, so it is reported as a WasmHeapError
+// naming the phase and the batch field to lower.
 import type { Recipe } from '../recipe/schema.js';
 import { WasmHeapError } from '../errors.js';
 import type { PhaseTimer } from './phase-timer.js';
@@ -13,9 +15,9 @@ export function phaseInProgress(timer: PhaseTimer): string {
   return PHASES.find((p) => !(p in timer.seconds)) ?? 'report';
 }
 
-/** True for the error tfjs-backend-wasm throws when its module aborts. */
-function isWasmAbort(e: unknown): boolean {
-  return e instanceof WebAssembly.RuntimeError && /^Aborted\(/.test(e.message);
+/** True for the errors tfjs-backend-wasm throws when its module aborts (see above). */
+function isWasmAbort(e: unknown): e is WebAssembly.RuntimeError {
+  return e instanceof WebAssembly.RuntimeError && /^(Aborted\(|memory access out of bounds)/.test(e.message);
 }
 
 function micro(field: string, s: { batchSize: number; globalBatch?: number }): string {
@@ -28,17 +30,17 @@ function advice(recipe: Recipe, phase: string): string {
   switch (phase) {
     case 'setup':
     case 'teacher':
-      return recipe.teacher.train ? `lower ${micro('teacher.train', recipe.teacher.train)} or ${ev}` : `the FP model does not fit: use a smaller model or --backend tensorflow`;
+      return recipe.teacher.train ? `Lower ${micro('teacher.train', recipe.teacher.train)} or ${ev}` : `The FP model does not fit: use a smaller model or --backend tensorflow`;
     case 'init':
-      return `lower quant.initBatch (now ${recipe.quant.initBatch})`;
+      return `Lower quant.initBatch (now ${recipe.quant.initBatch})`;
     case 'stage1':
-      return `lower ${micro('stage1', recipe.stage1)}, or ${ev} for the validation passes`;
+      return `Lower ${micro('stage1', recipe.stage1)}, or ${ev} for the validation passes`;
     case 'stage2': {
       const s2 = recipe.stage2.batchSize === undefined ? recipe.stage1 : { batchSize: recipe.stage2.batchSize, globalBatch: recipe.stage2.globalBatch };
-      return `lower ${micro(recipe.stage2.batchSize === undefined ? 'stage1' : 'stage2', s2)} (stage 2 uses ${recipe.stage2.batchSize === undefined ? "stage 1's" : 'its own'}), or ${ev}`;
+      return `Lower ${micro(recipe.stage2.batchSize === undefined ? 'stage1' : 'stage2', s2)} (stage 2 uses ${recipe.stage2.batchSize === undefined ? "stage 1's" : 'its own'}), or ${ev}`;
     }
     default:
-      return `lower ${ev}`;
+      return `Lower ${ev}`;
   }
 }
 
@@ -46,8 +48,8 @@ function advice(recipe: Recipe, phase: string): string {
 export function asWasmHeapError(e: unknown, recipe: Recipe, phase: string): unknown {
   if (!isWasmAbort(e)) return e;
   return new WasmHeapError(
-    `the wasm backend ran out of memory during ${phase} (tfjs-backend-wasm's heap holds at most 4 GiB, and the ` +
-      `aborted module cannot continue): ${advice(recipe, phase)}. Checkpoints already saved are intact, but --resume keeps ` +
+    `the wasm backend aborted during ${phase} (RuntimeError: ${e.message.split('.')[0]}): its heap, at most 4 GiB, is ` +
+      `full, and the aborted module cannot continue. ${advice(recipe, phase)}. Checkpoints already saved are intact, but --resume keeps ` +
       `the recipe: start a new run with the smaller size, or train on --backend tensorflow`,
     e,
   );
