@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DeiTModel } from '@ofq/vit';
 import { archOf, teacherNaming, type ModelNaming, type TrainModel } from './model-registry.js';
-import { InterruptedError, MissingDataError } from '../errors.js';
+import { DataError, InterruptedError, MissingDataError, RecipeError } from '../errors.js';
 import { openData, type DataSources } from './data-sources.js';
 import { warnIfNoAccel } from '../runtime.js';
 import type { BatchSource } from '../data/batches.js';
@@ -87,9 +87,27 @@ type TrainStageConfig = StageConfig | NonNullable<Recipe['teacher']['train']>;
 function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string): number {
   if (!s.globalBatch) return 1;
   if (s.globalBatch % s.batchSize !== 0) {
-    throw new RangeError(`${what}.globalBatch (${s.globalBatch}) must be a multiple of ${what}.batchSize (${s.batchSize})`);
+    throw new RecipeError(`${what}.globalBatch (${s.globalBatch}) must be a multiple of ${what}.batchSize (${s.batchSize})`);
   }
   return s.globalBatch / s.batchSize;
+}
+
+/**
+ * Before any model is built: every training stage gets at least one optimizer step from the training
+ * images (one global batch). A necessary condition only; the stage itself checks its exact count.
+ */
+export function checkGlobalBatches(recipe: Recipe, trainCount: number, teacherOnly = false): void {
+  const stages: Array<[string, { batchSize: number; globalBatch?: number }, boolean]> = [
+    ['teacher.train', recipe.teacher.train ?? { batchSize: 1 }, !recipe.teacher.weights && !!recipe.teacher.train],
+    ['stage1', recipe.stage1, !teacherOnly],
+    [recipe.stage2.batchSize === undefined && recipe.stage2.globalBatch === undefined ? 'stage1' : 'stage2', stage2Settings(recipe), !teacherOnly && recipe.stage2.enabled],
+  ];
+  for (const [what, s, used] of stages) {
+    const global = accumSteps(s, what) * s.batchSize;
+    if (used && trainCount < global) {
+      throw new DataError(`${trainCount} training images are fewer than one global batch of ${what} (${global}): no optimizer step could run; use more images or lower ${what}.globalBatch (and ${what}.batchSize)`);
+    }
+  }
 }
 
 function scheduleOf(s: TrainStageConfig) {
@@ -391,6 +409,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     warnIfNoAccel(log);
     data = openData(recipe);
     log(`data: ${data.summary}`);
+    checkGlobalBatches(recipe, data.trainCount, opts.teacherOnly);
     // Image folders: the class names by index, for predictions and reports.
     if (data.classes) writeFileAtomic(join(runDir, RUN_CLASSES_FILE), JSON.stringify(data.classes));
     const ctx: RunContext = {

@@ -10,6 +10,7 @@ import { AdamW, type NamedParam } from '../optim/adamw.js';
 import { crossEntropy } from '../loss.js';
 import { InterruptedError, NonFiniteLossError, runStage, type StageOptions, type TrainableModel } from './stage.js';
 import { CheckpointError, loadCheckpoint, disposeCheckpoint } from './checkpoint.js';
+import { DataError } from '../errors.js';
 import { SilentProgress } from './progress.js';
 import type { MetricRecord } from './metrics-sink.js';
 
@@ -174,6 +175,19 @@ describe('runStage [cpu]', () => {
     writeFileSync(join(dir, 'last', 'state.json'), '{"format": "x"');
     await expect(runStage(options(dir, m, opt, { epochs: 2 }))).rejects.toThrow(/corrupt checkpoint file .*state\.json/);
     expect(existsSync(join(dir, 'best', 'weights.safetensors'))).toBe(true);
+    m.dispose();
+    opt.dispose();
+  });
+
+  it('too few micro-batches for one accumulated step is a DataError naming the stage and its globalBatch, before any step', async () => {
+    const m = new Linear();
+    const opt = new AdamW(m.params(), { lr: 0.01, weightDecay: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'ofq-stage-few-'));
+    // 640 images / 32 = 20 micro-batches < 32 accumulated ones.
+    const run = runStage(options(dir, m, opt, { accumSteps: 32 }));
+    await expect(run).rejects.toThrow(DataError);
+    await expect(runStage(options(dir, m, opt, { accumSteps: 32 }))).rejects.toThrow(/^stage1: 20 training micro-batches of 32 per epoch cannot make one optimizer step of 32 accumulated micro-batches; use more training images or a smaller stage1\.globalBatch$/);
+    expect(existsSync(join(dir, 'last'))).toBe(false);
     m.dispose();
     opt.dispose();
   });

@@ -8,7 +8,7 @@ import { disposeCheckpoint, loadCheckpoint, saveCheckpoint, type TrainPosition }
 import { top1, type Predictor } from './evaluate.js';
 import type { MetricsSink } from './metrics-sink.js';
 import type { ProgressSink } from './progress.js';
-import { InterruptedError, NonFiniteLossError } from '../errors.js';
+import { DataError, InterruptedError, NonFiniteLossError } from '../errors.js';
 import type { ModelNaming } from './model-registry.js';
 
 export { NonFiniteLossError, InterruptedError };
@@ -174,7 +174,12 @@ async function endEpoch(o: StageOptions, pos: TrainPosition, e: EpochState, imag
 function stepsPerEpochOf(o: StageOptions): number {
   const perEpochBatches = Math.floor(o.train.numBatches / o.accumSteps);
   const steps = o.maxStepsPerEpoch > 0 ? Math.min(o.maxStepsPerEpoch, perEpochBatches) : perEpochBatches;
-  if (steps < 1) throw new RangeError(`${o.name}: ${o.train.numBatches} batches cannot make one step of ${o.accumSteps} accumulated micro-batches`);
+  if (steps < 1) {
+    throw new DataError(
+      `${o.name}: ${o.train.numBatches} training micro-batches of ${o.train.batchSize} per epoch cannot make one optimizer step of ${o.accumSteps} accumulated micro-batches; ` +
+        `use more training images or a smaller ${o.name}.globalBatch`,
+    );
+  }
   return steps;
 }
 

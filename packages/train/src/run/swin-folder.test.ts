@@ -96,6 +96,15 @@ describe('Swin-T paper recipes on an image folder [wasm]', () => {
     expect(await run('stage1', 'memory access out of bounds', RangeError)).toBeInstanceOf(RangeError);
   });
 
+  it("the recipe's own batches (64 × 8 accumulated = 512) on 8 images: a DataError before any model is built", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ofq-swin-few-'));
+    const recipe = loadRecipe('swin-t-w2a2', [`data.dir=${folder}`, `teacher.weights=${weights}`, 'data.trainSubset=8', ...SHRINK, 'stage1.batchSize=64', 'stage1.globalBatch=512']);
+    await expect(train({ recipe, outDir: out, quiet: true, report: false })).rejects.toThrow(
+      /^8 training images are fewer than one global batch of stage1 \(512\): no optimizer step could run; use more images or lower stage1\.globalBatch \(and stage1\.batchSize\)$/,
+    );
+    expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
+  });
+
   // W3A3/W4A4 add mixup 0.8 + cutmix 1.0 with label smoothing (soft targets over the 1000-way head's
   // numClasses); the LSQ baseline learns the weight steps of every block and PatchMerging reduction.
   it.each([
