@@ -122,6 +122,7 @@ async function main(): Promise<void> {
   const teacher = path.join(WORK, 'swin_t.safetensors');
   await makeTeacher(teacher);
   const load = fs.readFileSync('/proc/loadavg', 'utf8').trim();
+  const started = new Date().toISOString();
   const runs: Run[] = [];
   for (const variant of RECIPES) {
     const [recipe, mod] = variant.split('+') as [string, string | undefined];
@@ -151,7 +152,8 @@ async function main(): Promise<void> {
     const t = ofq(args, path.join(WORK, `${path.basename(runDir)}.log`));
     console.log(t.out.trim().split('\n').slice(-6).join('\n'));
     const summaryPath = path.join(runDir, 'summary.json');
-    const summary = fs.existsSync(summaryPath) ? (JSON.parse(fs.readFileSync(summaryPath, 'utf8')) as Record<string, any>) : null;
+    type Summary = { fpTop1?: number; quantTop1?: number; timings?: Record<string, number>; stage1?: { steps: number }; stage2?: { steps: number } | null };
+    const summary = fs.existsSync(summaryPath) ? (JSON.parse(fs.readFileSync(summaryPath, 'utf8')) as Summary) : null;
     const ev = t.code === 0 ? ofq(['eval', runDir, '--quiet'], path.join(WORK, `${path.basename(runDir)}-eval.log`)) : { code: -1, out: '' };
     const rep = t.code === 0 ? ofq(['report', runDir], path.join(WORK, `${path.basename(runDir)}-report.log`)) : { code: -1, out: '' };
     const ex = t.code === 0 ? ofq(['export', runDir], path.join(WORK, `${path.basename(runDir)}-export.log`)) : { code: -1, out: '' };
@@ -171,13 +173,13 @@ async function main(): Promise<void> {
       quantTop1: summary?.quantTop1 ?? null,
       evalExit: ev.code,
       reportExit: rep.code,
-      exportMessage: `exit ${ex.code}: ${ex.out.split('\n').filter((l) => l && !l.startsWith('MAXRSS')).join(' ').trim()}`,
+      exportMessage: `exit ${ex.code}: ${ex.out.split('\n').filter((l) => l && !/^(MAXRSS|Command exited)/.test(l)).join(' ').trim()}`.replaceAll(WORK, '$WORK'),
     };
     console.log(JSON.stringify({ ...run, sets: undefined }));
     runs.push(run);
   }
   const commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, encoding: 'utf8' }).trim();
-  const result = { date: new Date().toISOString(), loadavgBefore: load, loadavgAfter: fs.readFileSync('/proc/loadavg', 'utf8').trim(), commit, cpus: os.cpus().length, node: process.version, train: TRAIN, val: VAL, microBatch: MICRO, globalBatch: GLOBAL, runs };
+  const result = { started, date: new Date().toISOString(), loadavgBefore: load, loadavgAfter: fs.readFileSync('/proc/loadavg', 'utf8').trim(), commit, cpus: os.cpus().length, node: process.version, train: TRAIN, val: VAL, microBatch: MICRO, globalBatch: GLOBAL, runs };
   const outDir = path.join(HERE, 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const suffix = process.env.SWIN_RESULT ?? 'swin-folder-run';

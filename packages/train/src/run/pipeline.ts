@@ -96,7 +96,7 @@ function accumSteps(s: { batchSize: number; globalBatch?: number }, what: string
  * Before any model is built: every training stage gets at least one optimizer step from the training
  * images (one global batch). A necessary condition only; the stage itself checks its exact count.
  */
-export function checkGlobalBatches(recipe: Recipe, trainCount: number, teacherOnly = false): void {
+function checkGlobalBatches(recipe: Recipe, trainCount: number, teacherOnly = false): void {
   const stages: Array<[string, { batchSize: number; globalBatch?: number }, boolean]> = [
     ['teacher.train', recipe.teacher.train ?? { batchSize: 1 }, !recipe.teacher.weights && !!recipe.teacher.train],
     ['stage1', recipe.stage1, !teacherOnly],

@@ -181,7 +181,7 @@ describe('runStage [cpu]', () => {
 
   it('too few micro-batches for one accumulated step is a DataError naming the stage and its globalBatch, before any step', async () => {
     const m = new Linear();
-    const opt = new AdamW(m.params(), { lr: 0.01, weightDecay: 0 });
+    const opt = new AdamW(m.params(), { learningRate: 0.01, weightDecay: 0 });
     const dir = mkdtempSync(join(tmpdir(), 'ofq-stage-few-'));
     // 640 images / 32 = 20 micro-batches < 32 accumulated ones.
     const run = runStage(options(dir, m, opt, { accumSteps: 32 }));
