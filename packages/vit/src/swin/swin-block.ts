@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { QuantizedWeightRef } from '@ofq/core';
 import { prefixedRefs, type Module } from '../module.js';
-import { prefixed, type ParamSpec } from '../params.js';
+import { namedParametersOf, prefixed, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
+import { checkpointed } from '../nn/checkpoint.js';
 
 /** torchvision `StochasticDepth(p, 'row')` in training: drop a sample's branch with probability p, scale survivors by 1/(1-p). */
 export function dropPath(branch: Tensor, p: number): Tensor {
@@ -33,6 +34,25 @@ export class SwinBlock implements Module {
   /** Training forward: stochastic depth on both branches when the block has a drop probability. */
   applyTrain(x: Tensor): Tensor {
     return this.forward(x, this.dropPathProb);
+  }
+
+  /**
+   * Training forward with gradient checkpointing: each residual branch (norm1 + attention, norm2 + MLP)
+   * is recomputed in the backward pass, so at most one branch's intermediates are alive at a time
+   * (half a block's). Stochastic depth is random, so a recomputed branch would drop other rows: refused.
+   */
+  applyCheckpointed(x: Tensor): Tensor {
+    if (this.dropPathProb > 0) {
+      throw new Error('Swin: gradient checkpointing recomputes each block, so it cannot be combined with stochastic depth (random); set stochasticDepthProb to 0');
+    }
+    const branch = (norm: LayerNorm, m: Module) => ({
+      run: (t: Tensor) => tf.add(t, m.apply(norm.apply(t))),
+      variables: namedParametersOf([...norm.params(), ...m.params()]).map((p) => p.variable),
+    });
+    return tf.tidy(() => {
+      const [attn, mlp] = [branch(this.norm1, this.attn), branch(this.norm2, this.mlp)];
+      return checkpointed(mlp.run, checkpointed(attn.run, x, attn.variables), mlp.variables);
+    });
   }
 
   private forward(x: Tensor, p: number): Tensor {

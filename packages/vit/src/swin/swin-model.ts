@@ -12,7 +12,6 @@ import type { LayerNorm } from '../nn/layer-norm.js';
 import type { QKMaskable } from '../model.js';
 import type { SwinConfig } from './config.js';
 import type { SwinBlock } from './swin-block.js';
-import { checkpointed } from '../nn/checkpoint.js';
 import type { PatchMerging } from './patch-merging.js';
 import type { SwinPatchEmbed } from './swin-patch-embed.js';
 
@@ -64,9 +63,9 @@ export class Swin implements SwinModel {
   readonly head: Module;
   private disposed = false;
   /**
-   * Training forwards recompute each block in the backward pass instead of keeping its intermediates
-   * (`checkpointed`): a quantized Swin-T's activation memory per image drops about tenfold, for
-   * one more forward pass of compute. Off by default; the gradients are the same either way.
+   * Training forwards recompute each block's residual branches in the backward pass instead of keeping
+   * their intermediates (`SwinBlock.applyCheckpointed`): a quantized Swin-T's activation memory per image
+   * drops several-fold, for one more forward pass of compute. Off by default; the gradients are the same bits.
    */
   gradientCheckpointing = false;
   /** Set by quantizeSwin with QKR: the largest dropped pretrained q/k bias per block, in order (docs/decisions.md #14). */
@@ -117,11 +116,7 @@ export class Swin implements SwinModel {
   }
 
   private trainBlock(b: SwinBlock, h: Tensor): Tensor {
-    if (!this.gradientCheckpointing) return b.applyTrain(h);
-    if (b.dropPathProb > 0) {
-      throw new Error('Swin: gradient checkpointing recomputes each block, so it cannot be combined with stochastic depth (random); set stochasticDepthProb to 0');
-    }
-    return checkpointed((t) => b.apply(t), h, namedParametersOf(b.params()).map((p) => p.variable));
+    return this.gradientCheckpointing ? b.applyCheckpointed(h) : b.applyTrain(h);
   }
 
   /** The head input: final norm, then the average over the map, `[B, C]`. */
