@@ -1,5 +1,6 @@
 import { evaluateRun } from '../run/evaluate-run.js';
 import { ProgressBar, SilentProgress } from '../run/progress.js';
+import { UsageError } from '../errors.js';
 import { QUIET_FLAG, RUNTIME_FLAGS, stringFlag, type CliCommand } from './command.js';
 import { runtimeFromFlags } from './runtime-flags.js';
 
@@ -7,11 +8,19 @@ export const evalCommand: CliCommand = {
   name: 'eval',
   summary: "re-evaluate a run's best FP and quantized checkpoints",
   positionals: [{ name: 'runDir', required: true }],
-  flags: [{ name: 'split', kind: 'string', value: '<split>', choices: ['test', 'val'], help: 'which split (default test)' }, ...RUNTIME_FLAGS, QUIET_FLAG],
+  flags: [
+    { name: 'split', kind: 'string', value: '<split>', choices: ['test', 'val'], help: 'which split (default test)' },
+    { name: 'batch-size', kind: 'string', value: '<N>', help: "evaluation batch size (default the run's eval.batchSize; lower it if the wasm heap overflows)" },
+    ...RUNTIME_FLAGS, QUIET_FLAG,
+  ],
   async run(args, io) {
     const split = stringFlag(args, 'split', 'test') as 'test' | 'val';
+    const batchRaw = stringFlag(args, 'batch-size');
+    const batchSize = batchRaw === undefined ? undefined : Number(batchRaw);
+    if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) throw new UsageError(`--batch-size must be a positive integer, got '${String(batchRaw)}'`);
     await runtimeFromFlags(args);
-    const r = await evaluateRun(args.positionals[0]!, { split, progress: args.flags.quiet ? new SilentProgress() : new ProgressBar(), log: io.err });
+    const progress = args.flags.quiet ? new SilentProgress() : new ProgressBar();
+    const r = await evaluateRun(args.positionals[0]!, { split, batchSize, progress, log: io.err });
     const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
     io.out(`${split} top-1 (${r.images} images): fp ${pct(r.fpTop1)} · quantized ${pct(r.quantTop1)}`);
     return 0;

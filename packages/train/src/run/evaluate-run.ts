@@ -9,6 +9,7 @@ import type { ProgressSink } from './progress.js';
 import { readRunConfig, repairRunDir } from './run-dir.js';
 import { archOf } from './model-registry.js';
 import { acquireRunLock } from './run-lock.js';
+import { asEvalWasmHeapError } from './wasm-abort.js';
 
 export interface EvalResult {
   fpTop1: number | null;
@@ -21,6 +22,8 @@ export interface EvaluateRunOptions {
   split?: 'test' | 'val';
   progress?: ProgressSink;
   log?: (line: string) => void;
+  /** Evaluation batch size instead of the run's `eval.batchSize` (accuracy does not depend on it). */
+  batchSize?: number;
 }
 
 const hasCheckpoint = (d: string) => existsSync(join(d, 'state.json'));
@@ -32,13 +35,16 @@ const hasCheckpoint = (d: string) => existsSync(join(d, 'state.json'));
 export async function evaluateRun(runDirIn: string, o: EvaluateRunOptions = {}): Promise<EvalResult> {
   const runDir = resolve(runDirIn);
   const recipe = readRunConfig(runDir, `${runDir} is not a run directory`);
+  // Only the loaders see another batch size: the checkpoints are checked against the run's own config.
+  const batchSize = o.batchSize ?? recipe.eval.batchSize;
+  const dataRecipe = { ...recipe, eval: { ...recipe.eval, batchSize } };
   const log = o.log ?? (() => undefined);
   const lock = acquireRunLock(runDir, 'eval', log);
   const teacher = buildTeacher(recipe);
   let closeData: () => Promise<void> = async () => undefined;
   try {
     repairRunDir(runDir, log);
-    const data = openData(recipe);
+    const data = openData(dataRecipe);
     closeData = () => data.close();
     const split = o.split ?? 'test';
     const loader = split === 'test' ? data.test : data.val;
@@ -70,6 +76,8 @@ export async function evaluateRun(runDirIn: string, o: EvaluateRunOptions = {}):
     }
     if (fpTop1 === null && quantTop1 === null) throw new DataError(`${runDir} has no best checkpoint to evaluate yet`);
     return { fpTop1, quantTop1, split, images };
+  } catch (e) {
+    throw asEvalWasmHeapError(e, batchSize);
   } finally {
     await closeData();
     teacher.dispose();

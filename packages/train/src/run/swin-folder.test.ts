@@ -11,6 +11,7 @@ import { loadRecipe } from '../recipe/load.js';
 import { main } from '../cli.js';
 import { train } from './pipeline.js';
 import { evaluateRun } from './evaluate-run.js';
+import { asEvalWasmHeapError } from './wasm-abort.js';
 
 /**
  * The Swin-T paper recipes on an ImageNet-format folder, shrunk in the model only where the suite needs it:
@@ -68,6 +69,13 @@ describe('Swin-T paper recipes on an image folder [wasm]', () => {
     expect(ev.images).toBe(10);
     expect(ev.fpTop1).toBeCloseTo(r.fpTop1, 10);
     expect(ev.quantTop1).toBeCloseTo(r.quantTop1, 10);
+    // `ofq eval --batch-size` (another batching of the same images: the same top-1); a bad value is a usage error.
+    const small = await evaluateRun(out, { batchSize: 3 });
+    expect([small.fpTop1, small.quantTop1, small.images]).toEqual([ev.fpTop1, ev.quantTop1, ev.images]);
+    const lines: string[] = [];
+    expect(await main(['eval', out, '--batch-size', '3', '--quiet'], { out: (l) => lines.push(l), err: () => {} })).toBe(0);
+    expect(lines.join('\n')).toMatch(new RegExp(`^test top-1 \\(${ev.images} images\\): fp `));
+    await expect(main(['eval', out, '--batch-size', '0', '--quiet'], { out: () => {}, err: () => {} })).rejects.toThrow(/--batch-size must be a positive integer, got '0'/);
     // The packed format holds DeiT only: a user error (OfqError, printed without a stack), not a crash.
     const err = await main(['export', out], { out: () => {}, err: () => {} }).catch((e: unknown) => e);
     expect(isOfqError(err)).toBe(true);
@@ -94,6 +102,12 @@ describe('Swin-T paper recipes on an image folder [wasm]', () => {
     expect(e2.message).toMatch(/^the wasm backend aborted during stage2 \(RuntimeError: memory access out of bounds\): .* Lower stage1\.batchSize \(now 2; .*\) \(stage 2 uses stage 1's\), or eval\.batchSize/);
     // Any other error of a step passes through unchanged.
     expect(await run('stage1', 'memory access out of bounds', RangeError)).toBeInstanceOf(RangeError);
+    // `ofq eval` names its own flag.
+    const ev = asEvalWasmHeapError(new WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.'), 128) as Error;
+    expect(ev).toMatchObject({ name: 'WasmHeapError', code: 'E_WASM_HEAP' });
+    expect(ev.message).toBe("the wasm backend aborted during eval (RuntimeError: Aborted()): its heap, at most 4 GiB, is full at eval batches of 128. Pass a smaller --batch-size (the run's checkpoints are untouched)");
+    const other = new RangeError('x');
+    expect(asEvalWasmHeapError(other, 128)).toBe(other);
   });
 
   it("the recipe's own batches (64 × 8 accumulated = 512) on 8 images: a DataError before any model is built", async () => {

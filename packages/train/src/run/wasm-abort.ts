@@ -54,3 +54,13 @@ export function asWasmHeapError(e: unknown, recipe: Recipe, phase: string): unkn
     e,
   );
 }
+
+/** `e` as a WasmHeapError when it is a wasm abort while `ofq eval` ran at `batchSize`, else `e` itself. */
+export function asEvalWasmHeapError(e: unknown, batchSize: number): unknown {
+  if (!isWasmAbort(e)) return e;
+  return new WasmHeapError(
+    `the wasm backend aborted during eval (RuntimeError: ${e.message.split('.')[0]}): its heap, at most 4 GiB, is full at ` +
+      `eval batches of ${batchSize}. Pass a smaller --batch-size (the run's checkpoints are untouched)`,
+    e,
+  );
+}
