@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { QuantizedWeightRef } from '@ofq/core';
-import { prefixedRefs, type Module } from '../module.js';
+import type { LSQQuantizer } from '@ofq/lsq';
+import { activationQuantizersOf, prefixedRefs, type Module } from '../module.js';
 import { prefixed, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
 
@@ -19,6 +20,11 @@ export class Block implements Module {
       const y = tf.add(x, this.attn.apply(this.norm1.apply(x)));
       return tf.add(y, this.mlp.apply(this.norm2.apply(y)));
     });
+  }
+
+  /** The attention's then the MLP's activation quantizers (none in full precision). */
+  activationQuantizers(): LSQQuantizer[] {
+    return [this.attn, this.mlp].flatMap((m) => activationQuantizersOf(m));
   }
 
   quantizedWeights(): QuantizedWeightRef[] {

@@ -9,7 +9,7 @@ import type { LSQQuantizer } from '@ofq/lsq';
 import { tokenCounts, type QuantConfig } from '../config.js';
 import { DeiT } from '../model.js';
 import { Swin, type SwinModel } from '../swin/swin-model.js';
-import type { Module } from '../module.js';
+import { activationQuantizersOf } from '../module.js';
 import { Attention } from '../fp/attention.js';
 import { Block } from '../fp/block.js';
 import { Mlp } from '../fp/mlp.js';
@@ -205,16 +205,6 @@ export function quantizeDeiT(
     if (options.sample) model.conversionReport.drift = measureDeiTQKRDrift(fp, options.sample);
   }
   return model;
-}
-
-interface WithActQuantizers {
-  activationQuantizers(): LSQQuantizer[];
-}
-
-function activationQuantizersOf(m: Module | Block): LSQQuantizer[] {
-  if (m instanceof Block) return [m.attn, m.mlp].flatMap((x) => activationQuantizersOf(x));
-  const f = (m as Partial<WithActQuantizers>).activationQuantizers;
-  return typeof f === 'function' ? f.call(m) : [];
 }
 
 /** Every LSQ activation quantizer of a model, in forward order. */

@@ -1,10 +1,10 @@
 // Swin transformer block: x + drop_path(attn(norm1(x))), then x + drop_path(mlp(norm2(x))), on [B, H, W, C].
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { QuantizedWeightRef } from '@ofq/core';
-import { prefixedRefs, type Module } from '../module.js';
-import { namedParametersOf, prefixed, type ParamSpec } from '../params.js';
+import type { Module } from '../module.js';
+import { namedParametersOf } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
+import { Block } from '../fp/block.js';
 import { checkpointed } from '../nn/checkpoint.js';
 
 /** torchvision `StochasticDepth(p, 'row')` in training: drop a sample's branch with probability p, scale survivors by 1/(1-p). */
@@ -16,24 +16,30 @@ export function dropPath(branch: Tensor, p: number): Tensor {
   });
 }
 
-export class SwinBlock implements Module {
+/**
+ * The pre-norm block (`Block`: same modules, names, state-dict entries and inference forward) with
+ * torchvision's stochastic depth in training and, optionally, gradient checkpointing.
+ */
+export class SwinBlock extends Block {
   constructor(
-    readonly norm1: LayerNorm,
-    readonly attn: Module,
-    readonly norm2: LayerNorm,
-    readonly mlp: Module,
+    norm1: LayerNorm,
+    attn: Module,
+    norm2: LayerNorm,
+    mlp: Module,
     /** Stochastic-depth probability of this block (used only by `applyTrain`). */
     readonly dropPathProb = 0,
-  ) {}
-
-  /** Inference (and training without stochastic depth). */
-  apply(x: Tensor): Tensor {
-    return this.forward(x, 0);
+  ) {
+    super(norm1, attn, norm2, mlp);
   }
 
   /** Training forward: stochastic depth on both branches when the block has a drop probability. */
   applyTrain(x: Tensor): Tensor {
-    return this.forward(x, this.dropPathProb);
+    const p = this.dropPathProb;
+    if (p <= 0) return this.apply(x);
+    return tf.tidy(() => {
+      const y = tf.add(x, dropPath(this.attn.apply(this.norm1.apply(x)), p));
+      return tf.add(y, dropPath(this.mlp.apply(this.norm2.apply(y)), p));
+    });
   }
 
   /**
@@ -53,32 +59,5 @@ export class SwinBlock implements Module {
       const [attn, mlp] = [branch(this.norm1, this.attn), branch(this.norm2, this.mlp)];
       return checkpointed(mlp.run, checkpointed(attn.run, x, attn.variables), mlp.variables);
     });
-  }
-
-  private forward(x: Tensor, p: number): Tensor {
-    return tf.tidy(() => {
-      const y = tf.add(x, dropPath(this.attn.apply(this.norm1.apply(x)), p));
-      return tf.add(y, dropPath(this.mlp.apply(this.norm2.apply(y)), p));
-    });
-  }
-
-  quantizedWeights(): QuantizedWeightRef[] {
-    return [...prefixedRefs('attn', this.attn), ...prefixedRefs('mlp', this.mlp)];
-  }
-
-  params(): ParamSpec[] {
-    return [
-      ...prefixed('norm1', this.norm1.params()),
-      ...prefixed('attn', this.attn.params()),
-      ...prefixed('norm2', this.norm2.params()),
-      ...prefixed('mlp', this.mlp.params()),
-    ];
-  }
-
-  dispose(): void {
-    this.norm1.dispose();
-    this.attn.dispose();
-    this.norm2.dispose();
-    this.mlp.dispose();
   }
 }

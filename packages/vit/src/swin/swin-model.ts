@@ -6,7 +6,7 @@ import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { QuantizedWeightRef } from '@ofq/core';
 import type { LSQQuantizer } from '@ofq/lsq';
 import type { QKGradientMask } from '@ofq/qkr';
-import { prefixedRefs, type Module } from '../module.js';
+import { activationQuantizersOf, prefixedRefs, type Module } from '../module.js';
 import { collectState, decayGroups, loadState, namedParametersOf, prefixed, type NamedParameter, type ParamSpec } from '../params.js';
 import type { LayerNorm } from '../nn/layer-norm.js';
 import type { QKMaskable } from '../model.js';
@@ -177,16 +177,12 @@ export class Swin implements SwinModel {
 
   /** Every LSQ activation quantizer, in forward order (none in a full-precision Swin). */
   activationQuantizers(): LSQQuantizer[] {
-    const of = (m: unknown): LSQQuantizer[] => {
-      const f = (m as { activationQuantizers?: () => LSQQuantizer[] }).activationQuantizers;
-      return typeof f === 'function' ? f.call(m) : [];
-    };
-    const out = of(this.patchEmbed.conv);
+    const out = activationQuantizersOf(this.patchEmbed.conv);
     this.stages.forEach((blocks, i) => {
-      for (const b of blocks) out.push(...of(b.attn), ...of(b.mlp));
-      if (i < this.merges.length) out.push(...of(this.merges[i].reduction));
+      for (const b of blocks) out.push(...activationQuantizersOf(b));
+      if (i < this.merges.length) out.push(...activationQuantizersOf(this.merges[i].reduction));
     });
-    out.push(...of(this.head));
+    out.push(...activationQuantizersOf(this.head));
     return out;
   }
 
