@@ -53,11 +53,7 @@ export const MODEL_ARCHS: Record<Recipe['model']['arch'], ModelArch> = {
       swin.gradientCheckpointing = gradientCheckpointing ?? false;
       return asTrain(swin);
     },
-    quantize: (fp, quant) => {
-      const swin = quantizeSwin(fp as unknown as SwinModel, quant);
-      swin.gradientCheckpointing = (fp as unknown as SwinModel).gradientCheckpointing;
-      return asTrain(swin);
-    },
+    quantize: (fp, quant) => asTrain(quantizeSwin(fp as unknown as SwinModel, quant)), // keeps fp's gradientCheckpointing
   },
 };
 

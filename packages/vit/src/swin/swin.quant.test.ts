@@ -180,6 +180,14 @@ for (const backend of TEST_BACKENDS.filter((b) => b === 'wasm')) {
         tf.dispose([plain.value, ck.value, ...Object.values(plain.grads), ...Object.values(ck.grads)]);
         model.dispose();
       }
+      const fpCk = createSwin({ ...TINY }) as Swin;
+      fpCk.gradientCheckpointing = true;
+      const qCk = quantizeSwin(fpCk, W2A2);
+      expect(qCk.gradientCheckpointing).toBe(true); // carried over by the conversion
+      const fpPlain = createSwin({ ...TINY }) as Swin;
+      const qPlain = quantizeSwin(fpPlain, W2A2);
+      expect(qPlain.gradientCheckpointing).toBe(false);
+      for (const m of [fpCk, qCk, fpPlain, qPlain]) m.dispose();
       const dropping = createSwin({ ...TINY, stochasticDepthProb: 0.1 }) as Swin;
       dropping.gradientCheckpointing = true;
       expect(() => dropping.forwardTrain(x)).toThrow(/gradient checkpointing .* stochastic depth/);

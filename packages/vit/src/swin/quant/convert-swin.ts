@@ -131,6 +131,7 @@ export function measureSwinQKRDrift(fp: Swin | SwinModel, sample: Tensor4D): QKR
  * The OFQ Swin converted from `fp` (left untouched). The activation steps are tied to the config's
  * resolution (docs/decisions.md #16). With QKR, the dropped q/k biases are recorded in `conversionReport`
  * (docs/decisions.md #14), and with `options.sample` (a few images) so is the FP drift they cause per block.
+ * `gradientCheckpointing` is carried over from `fp`.
  */
 export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig, options: { sample?: Tensor4D } = {}): Swin {
   checkQuant(quant);
@@ -155,6 +156,7 @@ export function quantizeSwin(fp: Swin | SwinModel, quant: QuantConfig, options: 
     norm: new LayerNorm(fp.norm.weight.shape[0] as number, fp.norm.eps, copyVar(fp.norm.weight), copyVar(fp.norm.bias)),
     head: quantizeHead(fp.head as Linear, o),
   });
+  model.gradientCheckpointing = fp.gradientCheckpointing; // the quantized model trains as the FP one did
   if (quant.qkr) {
     model.conversionReport = { droppedQKBiases: report };
     if (options.sample) model.conversionReport.drift = measureSwinQKRDrift(fp, options.sample);
