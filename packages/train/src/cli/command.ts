@@ -1,4 +1,4 @@
-import type { UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 // The shape of one `ofq` subcommand. Each lives in its own `*-command.ts` file and is listed once in
 // `commands.ts`; the parser, `--help` and the usage lines are generated from these specs.
@@ -67,6 +67,22 @@ export function stringFlag(args: ParsedCommandArgs, name: string): string | unde
 export function stringFlag(args: ParsedCommandArgs, name: string, fallback?: string): string | undefined {
   const v = args.flags[name];
   return typeof v === 'string' ? v : fallback;
+}
+
+/**
+ * A flag's raw value as an integer of at least `min` (0 or 1), or undefined when the flag is absent; anything
+ * else is a UsageError naming the flag.
+ */
+export function parseIntegerFlag(name: string, raw: unknown, min: 0 | 1): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got '${String(raw)}'`);
+  return n;
+}
+
+/** `--name` as an integer of at least `min` (see `parseIntegerFlag`). */
+export function integerFlag(args: ParsedCommandArgs, name: string, min: 0 | 1): number | undefined {
+  return parseIntegerFlag(name, stringFlag(args, name), min);
 }
 
 /** The accel engine from `--accel` / `--no-accel`. */

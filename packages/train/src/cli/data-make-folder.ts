@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { makeImageFolder } from '../data/make-folder.js';
 import { UsageError, type ParsedArgs } from './args.js';
+import { parseIntegerFlag } from './command.js';
 
 export const DATA_USAGE = `usage:
   ofq data make-folder --from fashion-mnist|mnist --out <dir> [--size 64] [--limit N] [--quality 90]
@@ -16,13 +17,7 @@ export async function dataCommand(args: ParsedArgs, out: (s: string) => void): P
   const o = args.options;
   if (typeof o.from !== 'string') throw new UsageError('ofq data make-folder needs --from fashion-mnist|mnist');
   if (typeof o.out !== 'string') throw new UsageError('ofq data make-folder needs --out <dir>');
-  const num = (k: string, d: number): number => {
-    const v = o[k];
-    if (v === undefined) return d;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${k} must be a non-negative integer, got '${String(v)}'`);
-    return n;
-  };
+  const num = (k: string, d: number): number => parseIntegerFlag(k, o[k], 0) ?? d;
   const dir = resolve(o.out);
   const r = await makeImageFolder({
     from: o.from as 'fashion-mnist' | 'mnist',

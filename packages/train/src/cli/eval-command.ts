@@ -1,7 +1,6 @@
 import { evaluateRun } from '../run/evaluate-run.js';
 import { ProgressBar, SilentProgress } from '../run/progress.js';
-import { UsageError } from '../errors.js';
-import { QUIET_FLAG, RUNTIME_FLAGS, stringFlag, type CliCommand } from './command.js';
+import { QUIET_FLAG, RUNTIME_FLAGS, integerFlag, stringFlag, type CliCommand } from './command.js';
 import { runtimeFromFlags } from './runtime-flags.js';
 
 export const evalCommand: CliCommand = {
@@ -15,9 +14,7 @@ export const evalCommand: CliCommand = {
   ],
   async run(args, io) {
     const split = stringFlag(args, 'split', 'test') as 'test' | 'val';
-    const batchRaw = stringFlag(args, 'batch-size');
-    const batchSize = batchRaw === undefined ? undefined : Number(batchRaw);
-    if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) throw new UsageError(`--batch-size must be a positive integer, got '${String(batchRaw)}'`);
+    const batchSize = integerFlag(args, 'batch-size', 1);
     await runtimeFromFlags(args);
     const progress = args.flags.quiet ? new SilentProgress() : new ProgressBar();
     const r = await evaluateRun(args.positionals[0]!, { split, batchSize, progress, log: io.err });

@@ -3,7 +3,7 @@ import { exportRun, formatPackedSize } from '../run/export-run.js';
 import { predictPacked } from '../run/predict-packed.js';
 import { ProgressBar, SilentProgress } from '../run/progress.js';
 import { UsageError } from '../errors.js';
-import { QUIET_FLAG, RUNTIME_FLAGS, stringFlag, type CliCommand } from './command.js';
+import { QUIET_FLAG, RUNTIME_FLAGS, integerFlag, stringFlag, type CliCommand } from './command.js';
 import { runtimeFromFlags } from './runtime-flags.js';
 
 export const exportCommand: CliCommand = {
@@ -36,9 +36,7 @@ export const predictCommand: CliCommand = {
     if (!file) throw new UsageError('ofq predict needs a packed model file (.ofq)');
     const data = stringFlag(args, 'data');
     if (data === undefined) throw new UsageError('ofq predict needs --data <mnist|fashion-mnist|idx dir|image folder>');
-    const subsetRaw = stringFlag(args, 'subset');
-    const subset = subsetRaw === undefined ? 0 : Number(subsetRaw);
-    if (!Number.isInteger(subset) || subset < 0) throw new UsageError(`--subset must be a non-negative integer, got '${String(subsetRaw)}'`);
+    const subset = integerFlag(args, 'subset', 0) ?? 0;
     await runtimeFromFlags(args);
     const r = await predictPacked(file, { data, subset, progress: args.flags.quiet ? new SilentProgress() : new ProgressBar() });
     const rec = r.recordedTop1 === null ? '' : ` (run's test figure ${(100 * r.recordedTop1).toFixed(2)}%)`;
