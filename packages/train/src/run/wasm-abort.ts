@@ -44,23 +44,20 @@ function advice(recipe: Recipe, phase: string): string {
   }
 }
 
+/** `e` as a WasmHeapError whose message is `the wasm backend aborted during <phase> (…): its heap … is full<rest>`, when it is a wasm abort; else `e`. */
+function heapError(e: unknown, phase: string, rest: string): unknown {
+  if (!isWasmAbort(e)) return e;
+  return new WasmHeapError(`the wasm backend aborted during ${phase} (RuntimeError: ${e.message.split('.')[0]}): its heap, at most 4 GiB, is full${rest}`, e);
+}
+
 /** `e` as a WasmHeapError when it is a wasm abort during `phase` of `recipe`'s run, else `e` itself. */
 export function asWasmHeapError(e: unknown, recipe: Recipe, phase: string): unknown {
-  if (!isWasmAbort(e)) return e;
-  return new WasmHeapError(
-    `the wasm backend aborted during ${phase} (RuntimeError: ${e.message.split('.')[0]}): its heap, at most 4 GiB, is ` +
-      `full, and the aborted module cannot continue. ${advice(recipe, phase)}. Checkpoints already saved are intact, but --resume keeps ` +
-      `the recipe: start a new run with the smaller size, or train on --backend tensorflow`,
-    e,
-  );
+  return heapError(e, phase,
+    `, and the aborted module cannot continue. ${advice(recipe, phase)}. Checkpoints already saved are intact, but --resume keeps ` +
+      `the recipe: start a new run with the smaller size, or train on --backend tensorflow`);
 }
 
 /** `e` as a WasmHeapError when it is a wasm abort while `ofq eval` ran at `batchSize`, else `e` itself. */
 export function asEvalWasmHeapError(e: unknown, batchSize: number): unknown {
-  if (!isWasmAbort(e)) return e;
-  return new WasmHeapError(
-    `the wasm backend aborted during eval (RuntimeError: ${e.message.split('.')[0]}): its heap, at most 4 GiB, is full at ` +
-      `eval batches of ${batchSize}. Pass a smaller --batch-size (the run's checkpoints are untouched)`,
-    e,
-  );
+  return heapError(e, 'eval', ` at eval batches of ${batchSize}. Pass a smaller --batch-size (the run's checkpoints are untouched)`);
 }
